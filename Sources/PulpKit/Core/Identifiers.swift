@@ -1,0 +1,81 @@
+import Foundation
+
+/// A typed identifier: a string that can only be used where its kind of resource is expected.
+///
+/// Conformers are one-line structs (``RepositoryID``, ``TaskID`` …); everything else comes from here.
+public protocol PulpIdentifier: RawRepresentable<String>, Hashable, Comparable, Sendable, Codable,
+    ExpressibleByStringLiteral, CustomStringConvertible
+{
+    /// Wraps a raw string.
+    init(rawValue: String)
+}
+
+extension PulpIdentifier {
+    /// Wraps a raw string.
+    public init(_ rawValue: String) { self.init(rawValue: rawValue) }
+
+    /// Wraps a string literal.
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+
+    /// The raw string.
+    public var description: String { rawValue }
+
+    /// Orders identifiers by their raw strings.
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Decodes from a plain JSON string.
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// Encodes as a plain JSON string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    /// A new random identifier: a lowercase UUID, as Pulp gives tasks.
+    public static func random() -> Self { Self(rawValue: UUID().uuidString.lowercased()) }
+}
+
+/// Identifies a repository (`pulp:repository:<id>`).
+public struct RepositoryID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a consumer (`pulp:consumer:<id>`).
+public struct ConsumerID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a dispatched task.
+public struct TaskID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a group of tasks dispatched together.
+public struct TaskGroupID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a scheduled call.
+public struct ScheduleID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a content unit.
+public struct UnitID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a sync history entry.
+public struct HistoryEntryID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

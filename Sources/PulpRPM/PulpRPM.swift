@@ -1,0 +1,1 @@
+// The PulpRPM module; its content arrives with the issues that build it.
