@@ -1,1 +1,26 @@
-print("bench")
+// pulpkit-bench: prints one `name value unit` line per figure of the chosen suite.
+//
+//     swift run -c release pulpkit-bench core
+//     swift run -c release pulpkit-bench --smoke     # every suite at a tiny size, for CI
+
+import Foundation
+
+let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
+    ("core", runCoreBenchmarks)
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let smoke = arguments.contains("--smoke")
+let requested = arguments.filter { !$0.hasPrefix("--") }
+let unknown = requested.filter { name in !suites.contains { $0.name == name } }
+
+guard unknown.isEmpty, smoke || !requested.isEmpty else {
+    let names = suites.map(\.name).joined(separator: " | ")
+    FileHandle.standardError.write(Data("usage: pulpkit-bench (\(names))... [--smoke]\n".utf8))
+    exit(2)
+}
+
+let context = BenchmarkContext(smoke: smoke)
+for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+    try await suite.run(context)
+}

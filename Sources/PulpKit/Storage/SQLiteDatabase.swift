@@ -89,11 +89,13 @@ package final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` in an immediate (write) transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
     package func write<Result: Sendable>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
         try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` in a deferred (read) transaction, so it sees one consistent snapshot.
+    @discardableResult
     package func read<Result: Sendable>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
         try transaction("BEGIN DEFERRED", body)
     }
@@ -103,13 +105,14 @@ package final class SQLiteDatabase: Sendable {
         _ body: (SQLiteConnection) throws -> Result
     ) throws -> Result {
         try connection.withLock { connection in
-            try connection.executeScript(begin)
+            // Cached statements: no re-parsing of BEGIN and COMMIT on every transaction.
+            try connection.execute(begin)
             do {
                 let result = try body(connection)
-                try connection.executeScript("COMMIT")
+                try connection.execute("COMMIT")
                 return result
             } catch {
-                try? connection.executeScript("ROLLBACK")
+                try? connection.execute("ROLLBACK")
                 throw error
             }
         }
