@@ -1,0 +1,247 @@
+public import Foundation
+import Synchronization
+
+/// A ``TaskStore`` in memory: fast, shared by the dispatchers of one process, gone when it exits.
+public final class InMemoryTaskStore: TaskStore {
+    private let table = Mutex(TaskTable())
+
+    /// Creates an empty store.
+    public init() {}
+
+    public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
+        table.withLock { table in tasks.map { table.insert($0) } }
+    }
+
+    public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
+        table.withLock { $0.claim(worker: worker, limit: limit, at: now) }
+    }
+
+    public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
+        table.withLock { table in completions.compactMap { table.finish($0, at: now) } }
+    }
+
+    public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
+        table.withLock { table in
+            guard let sequence = table.sequences[id], table.tasks[sequence]?.isActive == true else { return }
+            table.tasks[sequence]?.progressReport = report
+        }
+    }
+
+    public func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus? {
+        table.withLock { $0.cancel(id, at: now) }
+    }
+
+    public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
+        table.withLock { table in
+            table.tasks.values.filter { $0.groupID == group }.sorted { $0.sequence < $1.sequence }
+                .compactMap { table.cancel($0.id, at: now) }
+        }
+    }
+
+    public func task(_ id: TaskID) async throws -> TaskStatus? {
+        table.withLock { table in table.sequences[id].flatMap { table.tasks[$0] } }
+    }
+
+    public func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus] {
+        table.withLock { table in
+            table.tasks.values.filter { group == nil || $0.groupID == group }.sorted { $0.sequence < $1.sequence }
+        }
+    }
+
+    public func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary {
+        table.withLock { table in
+            var counts: [TaskState: Int] = [:]
+            for task in table.tasks.values where task.groupID == group { counts[task.state, default: 0] += 1 }
+            return TaskGroupSummary(counts: counts)
+        }
+    }
+
+    public func deleteCompleted(states: Set<TaskState>) async throws -> Int {
+        table.withLock { $0.delete { $0.state.isComplete && !$0.isActive && states.contains($0.state) } }
+    }
+
+    public func purge(finishedBefore cutoff: Date) async throws -> Int {
+        table.withLock { $0.delete { !$0.isActive && ($0.finishTime ?? .distantFuture) < cutoff } }
+    }
+
+    public func heartbeat(worker: String, at now: Date) async throws {
+        table.withLock { $0.workers[worker] = now }
+    }
+
+    public func removeWorker(_ worker: String) async throws {
+        _ = table.withLock { $0.workers.removeValue(forKey: worker) }
+    }
+
+    public func cancellationRequests(worker: String) async throws -> [TaskID] {
+        table.withLock { table in
+            table.running.compactMap { table.tasks[$0] }
+                .filter { $0.workerName == worker && $0.state == .canceled }.map(\.id)
+        }
+    }
+
+    public func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
+        table.withLock { $0.recoverLostWorkers(heartbeatBefore: cutoff, at: now) }
+    }
+}
+
+/// The in-memory store's data and its queue logic: a plain value, changed only under the store's lock.
+///
+/// Each resource has a FIFO of the active tasks that reserve it, in sequence order. A waiting task's
+/// `blockers` counts the resources whose FIFO it is not at the head of; it is runnable at zero, and
+/// runnable tasks wait in `ready` in sequence order.
+struct TaskTable {
+    var tasks: [Int64: TaskStatus] = [:]
+    var sequences: [TaskID: Int64] = [:]
+    var queues: [String: [Int64]] = [:]
+    var blockers: [Int64: Int] = [:]
+    var ready = SequenceQueue()
+    var running: Set<Int64> = []
+    var workers: [String: Date] = [:]
+    var lastSequence: Int64 = 0
+
+    mutating func insert(_ task: TaskStatus) -> TaskStatus {
+        var task = task
+        lastSequence += 1
+        task.sequence = lastSequence
+        var count = 0
+        for resource in Set(task.resources) {
+            if let queue = queues[resource], !queue.isEmpty { count += 1 }
+            queues[resource, default: []].append(task.sequence)
+        }
+        tasks[task.sequence] = task
+        sequences[task.id] = task.sequence
+        if count == 0 {
+            ready.append(task.sequence)  // the newest sequence: `ready` stays sorted
+        } else {
+            blockers[task.sequence] = count
+        }
+        return task
+    }
+
+    mutating func claim(worker: String, limit: Int, at now: Date) -> [TaskStatus] {
+        ready.popFirst(limit).map { sequence in
+            tasks[sequence]!.state = .running
+            tasks[sequence]!.workerName = worker
+            tasks[sequence]!.startTime = now
+            running.insert(sequence)
+            return tasks[sequence]!
+        }
+    }
+
+    mutating func finish(_ completion: TaskCompletion, at now: Date) -> TaskStatus? {
+        guard let sequence = sequences[completion.id], var task = tasks[sequence] else { return nil }
+        guard task.isActive else { return task }
+        task.complete(with: completion, at: now)
+        tasks[sequence] = task
+        release(task)
+        return task
+    }
+
+    mutating func cancel(_ id: TaskID, at now: Date) -> TaskStatus? {
+        guard let sequence = sequences[id], var task = tasks[sequence] else { return nil }
+        guard !task.state.isComplete else { return task }
+        if task.state == .waiting {
+            task.state = .canceled
+            task.finishTime = now
+            tasks[sequence] = task
+            release(task)
+        } else {
+            task.state = .canceled
+            tasks[sequence] = task
+        }
+        return task
+    }
+
+    mutating func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) -> [TaskStatus] {
+        let lost = workers.filter { $0.value < cutoff }
+        guard !lost.isEmpty else { return [] }
+        for worker in lost.keys { workers.removeValue(forKey: worker) }
+        var recovered: [TaskStatus] = []
+        for sequence in running.sorted() {
+            guard var task = tasks[sequence], let worker = task.workerName, let last = lost[worker] else { continue }
+            task.failForLostWorker(worker, lastHeartbeat: last, at: now)
+            tasks[sequence] = task
+            release(task)
+            recovered.append(task)
+        }
+        return recovered
+    }
+
+    mutating func delete(where shouldDelete: (TaskStatus) -> Bool) -> Int {
+        let doomed = tasks.values.filter(shouldDelete)
+        for task in doomed {
+            tasks.removeValue(forKey: task.sequence)
+            sequences.removeValue(forKey: task.id)
+        }
+        return doomed.count
+    }
+
+    /// Takes a task that is no longer active out of its queues and lets the next in line move up.
+    private mutating func release(_ task: TaskStatus) {
+        let sequence = task.sequence
+        running.remove(sequence)
+        if blockers.removeValue(forKey: sequence) == nil { ready.remove(sequence) }
+        for resource in Set(task.resources) {
+            guard var queue = queues[resource], let index = queue.firstIndex(of: sequence) else { continue }
+            queue.remove(at: index)
+            if queue.isEmpty {
+                queues.removeValue(forKey: resource)
+                continue
+            }
+            queues[resource] = queue
+            // Only the removal of the head moves a new task to the front of this resource's line.
+            guard index == 0, let head = queue.first, let remaining = blockers[head] else { continue }
+            if remaining > 1 {
+                blockers[head] = remaining - 1
+            } else {
+                blockers.removeValue(forKey: head)
+                ready.insert(head)
+            }
+        }
+    }
+}
+
+/// Sequence numbers in ascending order, cheap to pop from the front and to insert into.
+struct SequenceQueue {
+    private var storage: [Int64] = []
+    private var start = 0
+
+    var isEmpty: Bool { start == storage.count }
+
+    /// Adds a sequence larger than every one present.
+    mutating func append(_ sequence: Int64) { storage.append(sequence) }
+
+    /// Adds a sequence in order.
+    mutating func insert(_ sequence: Int64) {
+        storage.insert(sequence, at: position(of: sequence))
+    }
+
+    /// Removes a sequence if present.
+    mutating func remove(_ sequence: Int64) {
+        let index = position(of: sequence)
+        if index < storage.count, storage[index] == sequence { storage.remove(at: index) }
+    }
+
+    /// Removes and returns up to `count` of the smallest sequences.
+    mutating func popFirst(_ count: Int) -> ArraySlice<Int64> {
+        let end = min(start + max(count, 0), storage.count)
+        let taken = storage[start..<end]
+        start = end
+        if start > 1024, start * 2 > storage.count {
+            storage.removeFirst(start)
+            start = 0
+            return ArraySlice(taken)
+        }
+        return taken
+    }
+
+    private func position(of sequence: Int64) -> Int {
+        var low = start
+        var high = storage.count
+        while low < high {
+            let middle = (low + high) / 2
+            if storage[middle] < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,386 @@
+public import Foundation
+
+/// A ``TaskStore`` in an SQLite file: durable, and shared by every process that opens the same file.
+///
+/// Reservations live in the `task_reservations` table: one row per (resource, task) for every active
+/// task, so each resource's line is its rows in sequence order. A waiting task's `blockers` column
+/// counts the lines it is not at the head of; claims take waiting tasks with no blockers in sequence
+/// order, inside one immediate transaction, so two processes never claim the same task.
+public final class SQLiteTaskStore: TaskStore {
+    private let database: SQLiteDatabase
+
+    /// Opens (creating if needed) the task tables in the database file at `path`.
+    public convenience init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
+        try self.init(database: SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level)))
+    }
+
+    /// Uses the task tables of an open database, migrating them to the current schema.
+    package init(database: SQLiteDatabase) throws {
+        self.database = database
+        try database.migrate(Self.schema)
+    }
+
+    static let schema: SQLiteSchema = {
+        var schema = SQLiteSchema(store: "tasks")
+        schema.registerMigration(
+            "create tasks, reservations and workers",
+            sql: """
+                CREATE TABLE tasks (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    resources TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    group_id TEXT,
+                    state TEXT NOT NULL,
+                    worker TEXT,
+                    submit_time REAL NOT NULL,
+                    start_time REAL,
+                    finish_time REAL,
+                    progress TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    error TEXT,
+                    exception TEXT,
+                    traceback TEXT,
+                    spawned TEXT NOT NULL,
+                    blockers INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX tasks_ready ON tasks (sequence) WHERE state = 'waiting' AND blockers = 0;
+                CREATE INDEX tasks_group ON tasks (group_id) WHERE group_id IS NOT NULL;
+                CREATE INDEX tasks_active_worker ON tasks (worker) WHERE finish_time IS NULL;
+                CREATE INDEX tasks_finish_time ON tasks (finish_time) WHERE finish_time IS NOT NULL;
+                CREATE TABLE task_reservations (
+                    resource TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    PRIMARY KEY (resource, sequence)
+                ) WITHOUT ROWID;
+                CREATE INDEX task_reservations_sequence ON task_reservations (sequence);
+                CREATE TABLE task_workers (name TEXT PRIMARY KEY, heartbeat REAL NOT NULL);
+                """
+        )
+        return schema
+    }()
+
+    private static let columns = """
+        sequence, id, name, arguments, resources, tags, group_id, state, worker, submit_time, start_time,
+        finish_time, progress, result, error, exception, traceback, spawned
+        """
+
+    // MARK: - Queue
+
+    public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
+        try database.write { connection in
+            try tasks.map { task in
+                var task = task
+                try connection.execute(
+                    """
+                    INSERT INTO tasks (id, name, arguments, resources, tags, group_id, state, worker, submit_time,
+                        start_time, finish_time, progress, result, error, exception, traceback, spawned)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    Self.bindings(task)
+                )
+                task.sequence = connection.lastInsertRowID
+                var blockers = 0
+                for resource in Set(task.resources) {
+                    let queued = try connection.firstRow(
+                        "SELECT 1 FROM task_reservations WHERE resource = ? LIMIT 1",
+                        [.text(resource)]
+                    ) { _ in true }
+                    if queued != nil { blockers += 1 }
+                    try connection.execute(
+                        "INSERT INTO task_reservations (resource, sequence) VALUES (?, ?)",
+                        [.text(resource), .integer(task.sequence)]
+                    )
+                }
+                if blockers > 0 {
+                    try connection.execute(
+                        "UPDATE tasks SET blockers = ? WHERE sequence = ?",
+                        [.int(blockers), .integer(task.sequence)]
+                    )
+                }
+                return task
+            }
+        }
+    }
+
+    public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
+        // Look before taking the write lock: an idle poll costs a read, not a write transaction.
+        let anyReady = try database.read { connection in
+            try connection.firstRow("SELECT 1 FROM tasks WHERE state = 'waiting' AND blockers = 0 LIMIT 1") { _ in
+                true
+            } ?? false
+        }
+        guard anyReady else { return [] }
+        return try database.write { connection in
+            let tasks = try connection.rows(
+                "SELECT \(Self.columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 ORDER BY sequence LIMIT ?",
+                [.int(limit)],
+                Self.task
+            )
+            return try tasks.map { task in
+                var task = task
+                task.state = .running
+                task.workerName = worker
+                task.startTime = now
+                try connection.execute(
+                    "UPDATE tasks SET state = 'running', worker = ?, start_time = ? WHERE sequence = ?",
+                    [.text(worker), .real(now.timeIntervalSince1970), .integer(task.sequence)]
+                )
+                return task
+            }
+        }
+    }
+
+    public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
+        try database.write { connection in
+            try completions.compactMap { completion in
+                guard var task = try Self.task(completion.id, in: connection) else { return nil }
+                guard task.isActive else { return task }
+                task.complete(with: completion, at: now)
+                try Self.saveEnd(of: task, in: connection)
+                return task
+            }
+        }
+    }
+
+    public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
+        try database.write { connection in
+            try connection.execute(
+                "UPDATE tasks SET progress = ? WHERE id = ? AND finish_time IS NULL",
+                [.text(report.encoded()), .text(id.rawValue)]
+            )
+        }
+    }
+
+    public func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus? {
+        try database.write { connection in
+            guard let task = try Self.task(id, in: connection) else { return nil }
+            return try Self.cancel(task, at: now, in: connection)
+        }
+    }
+
+    public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
+        try database.write { connection in
+            let tasks = try connection.rows(
+                "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
+                [.text(group.rawValue)],
+                Self.task
+            )
+            return try tasks.map { try Self.cancel($0, at: now, in: connection) }
+        }
+    }
+
+    // MARK: - Queries
+
+    public func task(_ id: TaskID) async throws -> TaskStatus? {
+        try database.read { try Self.task(id, in: $0) }
+    }
+
+    public func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus] {
+        try database.read { connection in
+            if let group {
+                return try connection.rows(
+                    "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
+                    [.text(group.rawValue)],
+                    Self.task
+                )
+            }
+            return try connection.rows("SELECT \(Self.columns) FROM tasks ORDER BY sequence", [], Self.task)
+        }
+    }
+
+    public func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary {
+        try database.read { connection in
+            var counts: [TaskState: Int] = [:]
+            try connection.query(
+                "SELECT state, COUNT(*) FROM tasks WHERE group_id = ? GROUP BY state",
+                [.text(group.rawValue)]
+            ) { row in
+                if let state = TaskState(rawValue: row.text(0)) { counts[state] = row.int(1) }
+            }
+            return TaskGroupSummary(counts: counts)
+        }
+    }
+
+    public func deleteCompleted(states: Set<TaskState>) async throws -> Int {
+        let complete = states.filter(\.isComplete).map(\.rawValue).sorted()
+        guard !complete.isEmpty else { return 0 }
+        let placeholders = Array(repeating: "?", count: complete.count).joined(separator: ", ")
+        return try database.write { connection in
+            try connection.execute(
+                "DELETE FROM tasks WHERE finish_time IS NOT NULL AND state IN (\(placeholders))",
+                complete.map(SQLiteValue.text)
+            )
+        }
+    }
+
+    public func purge(finishedBefore cutoff: Date) async throws -> Int {
+        try database.write { connection in
+            try connection.execute(
+                "DELETE FROM tasks WHERE finish_time IS NOT NULL AND finish_time < ?",
+                [.real(cutoff.timeIntervalSince1970)]
+            )
+        }
+    }
+
+    // MARK: - Workers
+
+    public func heartbeat(worker: String, at now: Date) async throws {
+        try database.write { connection in
+            try connection.execute(
+                "INSERT INTO task_workers (name, heartbeat) VALUES (?, ?) "
+                    + "ON CONFLICT (name) DO UPDATE SET heartbeat = excluded.heartbeat",
+                [.text(worker), .real(now.timeIntervalSince1970)]
+            )
+        }
+    }
+
+    public func removeWorker(_ worker: String) async throws {
+        try database.write { try $0.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)]) }
+    }
+
+    public func cancellationRequests(worker: String) async throws -> [TaskID] {
+        try database.read { connection in
+            try connection.rows(
+                "SELECT id FROM tasks WHERE worker = ? AND finish_time IS NULL AND state = 'canceled' ORDER BY sequence",
+                [.text(worker)]
+            ) { TaskID($0.text(0)) }
+        }
+    }
+
+    public func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
+        try database.write { connection in
+            let lost = try connection.rows(
+                "SELECT name, heartbeat FROM task_workers WHERE heartbeat < ?",
+                [.real(cutoff.timeIntervalSince1970)]
+            ) { ($0.text(0), Date(timeIntervalSince1970: $0.double(1))) }
+            var recovered: [TaskStatus] = []
+            for (worker, heartbeat) in lost {
+                let tasks = try connection.rows(
+                    "SELECT \(Self.columns) FROM tasks WHERE worker = ? AND finish_time IS NULL ORDER BY sequence",
+                    [.text(worker)],
+                    Self.task
+                )
+                for var task in tasks {
+                    task.failForLostWorker(worker, lastHeartbeat: heartbeat, at: now)
+                    try Self.saveEnd(of: task, in: connection)
+                    recovered.append(task)
+                }
+                try connection.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)])
+            }
+            return recovered
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func cancel(_ task: TaskStatus, at now: Date, in connection: SQLiteConnection) throws -> TaskStatus {
+        guard !task.state.isComplete else { return task }
+        var task = task
+        task.state = .canceled
+        if task.startTime == nil {
+            task.finishTime = now
+            try saveEnd(of: task, in: connection)
+        } else {
+            try connection.execute("UPDATE tasks SET state = 'canceled' WHERE sequence = ?", [.integer(task.sequence)])
+        }
+        return task
+    }
+
+    /// Writes a task's final fields and releases its reservations, moving the next tasks up their lines.
+    private static func saveEnd(of task: TaskStatus, in connection: SQLiteConnection) throws {
+        try connection.execute(
+            """
+            UPDATE tasks SET state = ?, finish_time = ?, result = ?, error = ?, exception = ?, traceback = ?,
+                spawned = ?, blockers = 0
+            WHERE sequence = ?
+            """,
+            [
+                .text(task.state.rawValue), task.finishTime.map { .real($0.timeIntervalSince1970) } ?? .null,
+                .text(task.result.encoded()), .optionalText(task.error?.json.encoded()),
+                .optionalText(task.exception), .optionalText(task.traceback),
+                .text(JSONValue.array(task.spawnedTasks.map { .string($0.rawValue) }).encoded()),
+                .integer(task.sequence),
+            ]
+        )
+        for resource in Set(task.resources) {
+            try connection.execute(
+                "DELETE FROM task_reservations WHERE resource = ? AND sequence = ?",
+                [.text(resource), .integer(task.sequence)]
+            )
+            // Only the removal of the head moves a new task to the front of this resource's line.
+            let head = try connection.firstRow(
+                "SELECT sequence FROM task_reservations WHERE resource = ? ORDER BY sequence LIMIT 1",
+                [.text(resource)]
+            ) { $0.int64(0) }
+            guard let head, head > task.sequence else { continue }
+            try connection.execute(
+                "UPDATE tasks SET blockers = blockers - 1 WHERE sequence = ? AND state = 'waiting' AND blockers > 0",
+                [.integer(head)]
+            )
+        }
+    }
+
+    private static func task(_ id: TaskID, in connection: SQLiteConnection) throws -> TaskStatus? {
+        try connection.firstRow("SELECT \(columns) FROM tasks WHERE id = ?", [.text(id.rawValue)], task)
+    }
+
+    private static func bindings(_ task: TaskStatus) -> [SQLiteValue] {
+        [
+            .text(task.id.rawValue), .text(task.name), .text(task.arguments.encoded()),
+            .text(JSONValue.array(task.resources.map(JSONValue.string)).encoded()),
+            .text(JSONValue.array(task.tags.map(JSONValue.string)).encoded()),
+            .optionalText(task.groupID?.rawValue), .text(task.state.rawValue), .optionalText(task.workerName),
+            .real(task.submitTime.timeIntervalSince1970),
+            task.startTime.map { .real($0.timeIntervalSince1970) } ?? .null,
+            task.finishTime.map { .real($0.timeIntervalSince1970) } ?? .null,
+            .text(task.progressReport.encoded()), .text(task.result.encoded()),
+            .optionalText(task.error?.json.encoded()), .optionalText(task.exception), .optionalText(task.traceback),
+            .text(JSONValue.array(task.spawnedTasks.map { .string($0.rawValue) }).encoded()),
+        ]
+    }
+
+    private static func task(_ row: SQLiteRow) throws -> TaskStatus {
+        func json(_ index: Int32) throws -> JSONValue { try JSONValue(parsing: row.text(index)) }
+        func strings(_ index: Int32) throws -> [String] { try json(index).arrayValue?.compactMap(\.stringValue) ?? [] }
+        func date(_ index: Int32) -> Date? { row.isNull(index) ? nil : Date(timeIntervalSince1970: row.double(index)) }
+        var task = TaskStatus(
+            id: TaskID(row.text(1)),
+            name: row.text(2),
+            arguments: try json(3),
+            resources: try strings(4),
+            tags: try strings(5),
+            groupID: row.optionalText(6).map(TaskGroupID.init(rawValue:)),
+            submitTime: Date(timeIntervalSince1970: row.double(9))
+        )
+        task.sequence = row.int64(0)
+        task.state = TaskState(rawValue: row.text(7)) ?? .error
+        task.workerName = row.optionalText(8)
+        task.startTime = date(10)
+        task.finishTime = date(11)
+        task.progressReport = try json(12)
+        task.result = try json(13)
+        task.error = try row.optionalText(14).flatMap { TaskError(json: try JSONValue(parsing: $0)) }
+        task.exception = row.optionalText(15)
+        task.traceback = row.optionalText(16)
+        task.spawnedTasks = try strings(17).map(TaskID.init(rawValue:))
+        return task
+    }
+}
+
+/// How durable an SQLite store's commits are.
+public enum SQLiteSynchronous: Sendable, Hashable {
+    /// A commit survives the process crashing; the last commits may be lost if the machine loses power.
+    case normal
+    /// A commit is on disk before it returns (an fsync per commit).
+    case full
+
+    var level: SQLiteConfiguration.Synchronous {
+        switch self {
+        case .normal: .normal
+        case .full: .full
+        }
+    }
+}

@@ -1,0 +1,260 @@
+public import Foundation
+import Synchronization
+
+/// How a ``TaskDispatcher`` runs.
+public struct TaskDispatcherConfiguration: Sendable {
+    /// How many tasks this dispatcher runs at once; the number of cores by default.
+    public var workerCount: Int
+    /// The name this dispatcher's worker is known by in the store, shown as a task's `worker_name`.
+    public var workerName: String
+    /// How often it looks in the store for work dispatched elsewhere and for remote cancellations.
+    public var pollInterval: Duration
+    /// How often it records its heartbeat, recovers lost workers and purges old tasks.
+    public var heartbeatInterval: Duration
+    /// How long a worker may go without a heartbeat before its tasks are failed as lost (seconds).
+    public var workerTimeout: TimeInterval
+    /// How long complete tasks are kept (seconds); 7 days by default.
+    public var retention: TimeInterval
+    /// How long a drain lets running tasks finish before it cancels them.
+    public var drainGracePeriod: Duration
+
+    /// Creates a configuration; every value has Pulp's default.
+    public init(
+        workerCount: Int = ProcessInfo.processInfo.activeProcessorCount,
+        workerName: String = TaskDispatcherConfiguration.defaultWorkerName(),
+        pollInterval: Duration = .milliseconds(100),
+        heartbeatInterval: Duration = .seconds(5),
+        workerTimeout: TimeInterval = 30,
+        retention: TimeInterval = 7 * 86_400,
+        drainGracePeriod: Duration = .seconds(10)
+    ) {
+        self.workerCount = max(1, workerCount)
+        self.workerName = workerName
+        self.pollInterval = pollInterval
+        self.heartbeatInterval = heartbeatInterval
+        self.workerTimeout = workerTimeout
+        self.retention = retention
+        self.drainGracePeriod = drainGracePeriod
+    }
+
+    /// A name unique to this dispatcher: `worker-<random>@<host>`.
+    public static func defaultWorkerName() -> String {
+        "worker-\(UUID().uuidString.prefix(8).lowercased())@\(ProcessInfo.processInfo.hostName)"
+    }
+}
+
+/// Runs every long operation of PulpKit as a task: dispatches, reserves resources, runs handlers,
+/// records results, cancels, and reports.
+///
+/// Register handlers by name, then `dispatch` tasks; ``run()`` is the long-running loop that claims
+/// tasks from the ``TaskStore`` and runs them (start it once, e.g. in a `ServiceGroup`). Dispatching
+/// works without `run()`: the tasks wait in the store for any dispatcher that serves it.
+public final class TaskDispatcher: Sendable {
+    /// The store that holds every task and is the queue.
+    public let store: any TaskStore
+    /// The clock that stamps task times.
+    public let clock: any WallClock
+    /// How this dispatcher runs.
+    public let configuration: TaskDispatcherConfiguration
+
+    private let handlers = Mutex<[String: TaskHandler]>([:])
+    let observers = Mutex<[@Sendable (TaskStatus) async -> Void]>([])
+    /// The worker pool's decisions; see ``WorkerPoolStateMachine``.
+    let pool: Mutex<WorkerPoolStateMachine>
+    /// The Swift tasks running handlers here, for cancelling them one by one.
+    let handles = Mutex<[TaskID: Task<Void, Never>]>([:])
+    let doorbell = Doorbell()
+
+    /// Creates a dispatcher over `store`.
+    public init(
+        store: any TaskStore,
+        clock: any WallClock = SystemWallClock(),
+        configuration: TaskDispatcherConfiguration = TaskDispatcherConfiguration()
+    ) {
+        self.store = store
+        self.clock = clock
+        self.configuration = configuration
+        self.pool = Mutex(WorkerPoolStateMachine(workerCount: configuration.workerCount))
+    }
+
+    // MARK: - Handlers and observers
+
+    /// Registers the handler that runs tasks named `name`; a later registration replaces it.
+    public func register(_ name: String, handler: @escaping @Sendable (TaskContext) async throws -> JSONValue) {
+        handlers.withLock { $0[name] = TaskHandler(validate: { _ in }, run: handler) }
+    }
+
+    /// Registers the handler of a typed kind; dispatches whose arguments do not decode are refused.
+    public func register<Arguments>(
+        _ kind: TaskKind<Arguments>,
+        handler: @escaping @Sendable (TaskContext, Arguments) async throws -> JSONValue
+    ) {
+        let handler = TaskHandler(
+            validate: { _ = try $0.decode(Arguments.self, field: "arguments") },
+            run: { context in
+                try await handler(context, try context.task.arguments.decode(Arguments.self, field: "arguments"))
+            }
+        )
+        handlers.withLock { $0[kind.name] = handler }
+    }
+
+    /// Calls `observer` with the final status of every task this dispatcher completes, after it is stored.
+    public func onCompletion(_ observer: @escaping @Sendable (TaskStatus) async -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func handler(named name: String) -> TaskHandler? { handlers.withLock { $0[name] } }
+
+    // MARK: - Dispatch
+
+    /// Stores a new waiting task and wakes the workers; returns its call report.
+    ///
+    /// - Throws: a 400 ``PulpError`` naming `name` (no such handler), `arguments` (they do not
+    ///   decode), `resources` or `tags` (an empty string); nothing is stored then.
+    public func dispatch(_ request: TaskRequest) async throws -> CallReport {
+        let tasks = try await insert([request], group: nil)
+        return CallReport(spawnedTasks: tasks.map { SpawnedTask($0.id) })
+    }
+
+    /// Dispatches a task of a typed kind.
+    public func dispatch<Arguments>(
+        _ kind: TaskKind<Arguments>,
+        _ arguments: Arguments,
+        resources: [String] = [],
+        tags: [String] = []
+    ) async throws -> CallReport {
+        try await dispatch(TaskRequest(kind, arguments, resources: resources, tags: tags))
+    }
+
+    /// Dispatches tasks as one group and returns the group's call report; all are validated first.
+    public func dispatchGroup(_ requests: [TaskRequest], id: TaskGroupID = .random()) async throws -> GroupCallReport {
+        _ = try await insert(requests, group: id)
+        return GroupCallReport(groupID: id)
+    }
+
+    private func insert(_ requests: [TaskRequest], group: TaskGroupID?) async throws -> [TaskStatus] {
+        try validate(requests)
+        let now = clock.now
+        let tasks = requests.map {
+            TaskStatus(
+                name: $0.name,
+                arguments: $0.arguments,
+                resources: $0.resources,
+                tags: $0.tags,
+                groupID: group,
+                submitTime: now
+            )
+        }
+        let stored = try await store.insert(tasks)
+        doorbell.ring()
+        return stored
+    }
+
+    private func validate(_ requests: [TaskRequest]) throws {
+        let handlers = self.handlers.withLock { $0 }
+        var problems: [PulpError.Problem] = []
+        for request in requests {
+            guard let handler = handlers[request.name] else {
+                problems.append(.init("name", "no task handler is registered as '\(request.name)'"))
+                continue
+            }
+            do {
+                try handler.validate(request.arguments)
+            } catch let error as PulpError {
+                problems.append(.init("arguments", error.subErrors.first?.message ?? error.message))
+            }
+            if request.resources.contains(where: \.isEmpty) {
+                problems.append(.init("resources", "a resource name cannot be empty"))
+            }
+            if request.tags.contains(where: \.isEmpty) {
+                problems.append(.init("tags", "a tag cannot be empty"))
+            }
+        }
+        if !problems.isEmpty { throw PulpError.invalidProperties(problems) }
+    }
+
+    // MARK: - Cancellation and queries
+
+    /// Cancels a task: a waiting one never runs, a running one is cancelled cooperatively and ends
+    /// `canceled`; a complete one is left as it is. Returns the task's status.
+    ///
+    /// - Throws: a 404 ``PulpError`` for an unknown id.
+    @discardableResult
+    public func cancel(_ id: TaskID) async throws -> TaskStatus {
+        guard let task = try await store.cancel(id, at: clock.now) else {
+            throw PulpError.missingResource(["task_id": id.rawValue])
+        }
+        cancelLocally([id])
+        return task
+    }
+
+    /// Cancels every incomplete task of a group.
+    ///
+    /// - Throws: a 404 ``PulpError`` when the group has no tasks.
+    public func cancelGroup(_ id: TaskGroupID) async throws {
+        let tasks = try await store.cancelGroup(id, at: clock.now)
+        guard !tasks.isEmpty else { throw PulpError.missingResource(["task_group": id.rawValue]) }
+        cancelLocally(tasks.filter { $0.state == .canceled }.map(\.id))
+    }
+
+    func cancelLocally(_ ids: [TaskID]) {
+        let running = handles.withLock { handles in ids.compactMap { handles[$0] } }
+        for handle in running { handle.cancel() }
+    }
+
+    /// One task's status.
+    ///
+    /// - Throws: a 404 ``PulpError`` for an unknown id.
+    public func status(of id: TaskID) async throws -> TaskStatus {
+        guard let task = try await store.task(id) else { throw PulpError.missingResource(["task_id": id.rawValue]) }
+        return task
+    }
+
+    /// The tasks whose Task Report JSON matches `criteria`, in submission order before the criteria's sort.
+    public func tasks(matching criteria: Criteria = Criteria()) async throws -> [TaskStatus] {
+        let tasks = try await store.tasks(inGroup: nil)
+        let byID = Dictionary(uniqueKeysWithValues: tasks.map { ($0.id.rawValue, $0) })
+        return criteria.apply(to: tasks.map(\.json)).compactMap { $0["task_id"]?.stringValue.flatMap { byID[$0] } }
+    }
+
+    /// The tasks that carry every one of `tags` and belong to no group (Pulp's `GET /v2/tasks/?tag=…`).
+    public func tasks(taggedWith tags: [String]) async throws -> [TaskStatus] {
+        try await store.tasks(inGroup: nil).filter { task in
+            task.groupID == nil && tags.allSatisfy(task.tags.contains)
+        }
+    }
+
+    /// How many tasks of a group are in each state; zeros for an unknown group.
+    public func summary(ofGroup id: TaskGroupID) async throws -> TaskGroupSummary {
+        try await store.summary(ofGroup: id)
+    }
+
+    /// Deletes complete tasks in `states` (Pulp allows `finished`, `error` and `skipped`).
+    ///
+    /// - Throws: a 400 ``PulpError`` naming `state` when `states` is empty or holds another state.
+    @discardableResult
+    public func deleteCompleted(states: Set<TaskState>) async throws -> Int {
+        let allowed: Set<TaskState> = [.finished, .error, .skipped]
+        guard !states.isEmpty, states.isSubset(of: allowed) else {
+            let bad = states.subtracting(allowed).map(\.rawValue).sorted()
+            throw PulpError.invalid(
+                "state",
+                bad.isEmpty ? "no task state given" : "cannot purge tasks in state \(bad.joined(separator: ", "))"
+            )
+        }
+        return try await store.deleteCompleted(states: states)
+    }
+
+    /// Deletes complete tasks older than the configured retention; returns how many.
+    @discardableResult
+    public func purgeExpiredTasks() async throws -> Int {
+        try await store.purge(finishedBefore: clock.now.addingTimeInterval(-configuration.retention))
+    }
+
+    /// Fails the tasks of workers whose heartbeat is older than the worker timeout; returns them.
+    @discardableResult
+    public func recoverLostWorkers() async throws -> [TaskStatus] {
+        let now = clock.now
+        return try await store.recoverLostWorkers(heartbeatBefore: now.addingTimeInterval(-configuration.workerTimeout), at: now)
+    }
+}

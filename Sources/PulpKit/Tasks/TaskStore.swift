@@ -1,0 +1,89 @@
+public import Foundation
+
+/// Where tasks live: the durable record of every task and, at the same time, the queue workers claim from.
+///
+/// Several dispatchers, in one process or in several sharing one database, can serve one store; the
+/// store alone decides which task runs where. Every conformer must keep these rules (the conformance
+/// suite in PulpKitTesting checks them):
+///
+/// 1. **Submission order.** ``insert(_:)`` gives each task a ``TaskStatus/sequence`` greater than every
+///    earlier one.
+/// 2. **Reservations.** ``claim(worker:limit:at:)`` atomically takes, in sequence order, only waiting
+///    tasks that no earlier *active* task (waiting, running, or canceled but not yet finished) shares
+///    a resource with, marks them `running` with the worker and start time, and returns them. Two
+///    claims never return the same task.
+/// 3. **Completion.** ``finish(_:at:)`` applies ``TaskStatus/complete(with:at:)`` to tasks that are
+///    still active and frees their resources; a completion for a task that already has a finish time
+///    is ignored.
+/// 4. **Cancellation.** ``cancel(_:at:)`` makes a waiting task `canceled` and finished at once, frees
+///    its place in the queues, and never lets it be claimed; a running task becomes `canceled` but
+///    keeps its resources until its worker reports the run is over; a complete task is unchanged.
+/// 5. **Workers.** A worker heartbeats; ``recoverLostWorkers(heartbeatBefore:at:)`` ends the active
+///    tasks of every worker whose last heartbeat is older than the cutoff in `error`, frees their
+///    resources and forgets the worker.
+/// 6. **Durability.** A change is stored before the call that makes it returns.
+public protocol TaskStore: Sendable {
+    /// Adds new waiting tasks, in order, and returns them with their sequence numbers.
+    func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus]
+
+    /// Claims up to `limit` runnable tasks for `worker` (rule 2).
+    func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus]
+
+    /// Records that runs are over (rule 3) and returns the tasks as stored afterwards.
+    func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus]
+
+    /// Replaces a running task's progress report.
+    func updateProgress(of id: TaskID, to report: JSONValue) async throws
+
+    /// Cancels one task (rule 4); `nil` when no task has this id.
+    func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus?
+
+    /// Cancels every incomplete task of a group and returns the group's tasks; empty for an unknown group.
+    func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus]
+
+    /// One task, or `nil`.
+    func task(_ id: TaskID) async throws -> TaskStatus?
+
+    /// Every task in sequence order, optionally only those of one group.
+    func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus]
+
+    /// How many tasks of `group` are in each state; all zeros for an unknown group.
+    func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary
+
+    /// Deletes complete tasks whose state is in `states`; returns how many.
+    func deleteCompleted(states: Set<TaskState>) async throws -> Int
+
+    /// Deletes complete tasks that finished before `cutoff`; returns how many.
+    func purge(finishedBefore cutoff: Date) async throws -> Int
+
+    /// Records that `worker` is alive.
+    func heartbeat(worker: String, at now: Date) async throws
+
+    /// Forgets a worker that stopped cleanly.
+    func removeWorker(_ worker: String) async throws
+
+    /// The tasks `worker` runs that were marked `canceled` since they started (cancelled elsewhere).
+    func cancellationRequests(worker: String) async throws -> [TaskID]
+
+    /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5).
+    func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus]
+}
+
+extension TaskStatus {
+    /// The state a lost worker's task ends in: `error`, saying which worker was lost and since when.
+    mutating func failForLostWorker(_ worker: String, lastHeartbeat: Date?, at now: Date) {
+        let since = lastHeartbeat.map { " since \(ISO8601DateTime.utcString($0))" } ?? ""
+        let message = "Worker \(worker) was lost (no heartbeat\(since)); the task was abandoned."
+        complete(
+            with: TaskCompletion(
+                id: id,
+                outcome: .failed(
+                    TaskError(code: PulpError.Code.internalError.rawValue, description: message),
+                    exception: "WorkerLost",
+                    traceback: message
+                )
+            ),
+            at: now
+        )
+    }
+}

@@ -1,0 +1,67 @@
+/// The decisions of one dispatcher's pool of workers, as a plain value: events in, actions out.
+///
+/// It knows how many tasks run here and whether the pool is serving or draining; the dispatcher
+/// calls it under a lock and carries out the actions (claiming, cancelling) outside the lock.
+struct WorkerPoolStateMachine {
+    enum Phase: Equatable {
+        case serving
+        case draining(deadline: ContinuousClock.Instant)
+    }
+
+    /// What the dispatcher should do after a wake-up.
+    enum WakeAction: Equatable {
+        /// Claim up to this many tasks from the store.
+        case claim(Int)
+        /// Cancel the handlers of these tasks (the drain's grace period is over), then wait.
+        case cancel([TaskID])
+        /// Nothing runs and nothing may be claimed: stop.
+        case stop
+        /// Wait for the next wake-up.
+        case wait
+    }
+
+    let workerCount: Int
+    private(set) var phase = Phase.serving
+    private(set) var running: Set<TaskID> = []
+    private var cancelledForDrain = false
+
+    init(workerCount: Int) {
+        precondition(workerCount > 0, "a dispatcher needs at least one worker")
+        self.workerCount = workerCount
+    }
+
+    /// The dispatcher woke up (a dispatch, a finished task, a poll tick): what now?
+    mutating func wake(now: ContinuousClock.Instant) -> WakeAction {
+        switch phase {
+        case .serving:
+            let free = workerCount - running.count
+            return free > 0 ? .claim(free) : .wait
+        case .draining(let deadline):
+            if running.isEmpty { return .stop }
+            if now >= deadline, !cancelledForDrain {
+                cancelledForDrain = true
+                return .cancel(running.sorted())
+            }
+            return .wait
+        }
+    }
+
+    /// Tasks were claimed and are starting here.
+    mutating func started(_ ids: [TaskID]) {
+        running.formUnion(ids)
+        assert(running.count <= workerCount, "claimed more tasks than free workers")
+    }
+
+    /// A task's run is over and recorded.
+    mutating func finished(_ id: TaskID) {
+        running.remove(id)
+    }
+
+    /// Stop claiming; let running tasks finish until `deadline`, then cancel them.
+    mutating func drain(deadline: ContinuousClock.Instant) {
+        if case .serving = phase { phase = .draining(deadline: deadline) }
+    }
+
+    /// Whether the pool is still taking new work.
+    var isServing: Bool { phase == .serving }
+}
