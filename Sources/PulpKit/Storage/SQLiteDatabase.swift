@@ -112,7 +112,7 @@ package final class SQLiteDatabase: Sendable {
                 try connection.execute("COMMIT")
                 return result
             } catch {
-                try? connection.execute("ROLLBACK")
+                _ = try? connection.execute("ROLLBACK")
                 throw error
             }
         }

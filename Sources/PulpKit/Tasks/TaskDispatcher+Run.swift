@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension TaskDispatcher {
     /// Serves the store until cancelled: claims runnable tasks up to the worker count and runs them,

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// A task name with the type of its arguments, so call sites dispatch and handle typed values.
