@@ -6,7 +6,8 @@
 import Foundation
 
 let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
-    ("core", runCoreBenchmarks)
+    ("core", runCoreBenchmarks),
+    ("tasks", runTaskBenchmarks),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -64,7 +64,7 @@ final class ReservationRecorder: Sendable {
 struct WorkArguments: Codable, Sendable {
     var index: Int
     var resources: [String]
-    var spin: Int = 0
+    var spin: Int?
 }
 
 let workKind = TaskKind<WorkArguments>("test.work")
@@ -85,7 +85,7 @@ func withDispatcher<Result>(
     )
     dispatcher.register(workKind) { context, arguments in
         recorder.start(context.id, index: arguments.index, resources: arguments.resources)
-        for _ in 0..<arguments.spin { await Task.yield() }
+        for _ in 0..<(arguments.spin ?? 0) { await Task.yield() }
         recorder.end(context.id, resources: arguments.resources)
         return ["index": .int(arguments.index)]
     }

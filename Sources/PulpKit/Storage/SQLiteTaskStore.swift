@@ -8,6 +8,7 @@ public import Foundation
 /// order, inside one immediate transaction, so two processes never claim the same task.
 public final class SQLiteTaskStore: TaskStore {
     private let database: SQLiteDatabase
+    private let writes: SQLiteWriteBatcher
 
     /// Opens (creating if needed) the task tables in the database file at `path`.
     public convenience init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
@@ -17,6 +18,7 @@ public final class SQLiteTaskStore: TaskStore {
     /// Uses the task tables of an open database, migrating them to the current schema.
     package init(database: SQLiteDatabase) throws {
         self.database = database
+        self.writes = SQLiteWriteBatcher(database: database)
         try database.migrate(Self.schema)
     }
 
@@ -70,7 +72,7 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queue
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
-        try database.write { connection in
+        try await writes.write { connection in
             try tasks.map { task in
                 var task = task
                 try connection.execute(
@@ -113,7 +115,7 @@ public final class SQLiteTaskStore: TaskStore {
             } ?? false
         }
         guard anyReady else { return [] }
-        return try database.write { connection in
+        return try await writes.write { connection in
             let tasks = try connection.rows(
                 "SELECT \(Self.columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 ORDER BY sequence LIMIT ?",
                 [.int(limit)],
@@ -134,7 +136,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
-        try database.write { connection in
+        try await writes.write { connection in
             try completions.compactMap { completion in
                 guard var task = try Self.task(completion.id, in: connection) else { return nil }
                 guard task.isActive else { return task }
@@ -146,7 +148,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
-        try database.write { connection in
+        try await writes.write { connection in
             try connection.execute(
                 "UPDATE tasks SET progress = ? WHERE id = ? AND finish_time IS NULL",
                 [.text(report.encoded()), .text(id.rawValue)]
@@ -155,14 +157,14 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus? {
-        try database.write { connection in
+        try await writes.write { connection in
             guard let task = try Self.task(id, in: connection) else { return nil }
             return try Self.cancel(task, at: now, in: connection)
         }
     }
 
     public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
-        try database.write { connection in
+        try await writes.write { connection in
             let tasks = try connection.rows(
                 "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
                 [.text(group.rawValue)],

@@ -88,9 +88,45 @@ extension TaskDispatcher {
         else { return }
         pool.withLock { $0.started(tasks.map(\.id)) }
         for task in tasks {
-            // Registered under the lock the run itself takes to deregister, so it can't finish first.
-            handles.withLock { $0[task.id] = Task { await self.execute(task) } }
+            // Registered under the lock the worker itself takes to deregister, so it can't finish first.
+            handles.withLock { $0[task.id] = Task { await self.work(startingWith: task) } }
         }
+    }
+
+    /// Runs a claimed task, then keeps claiming and running the next one in the same Swift task
+    /// while there is work, which saves a task spawn and a wake-up per task under load.
+    private func work(startingWith first: TaskStatus) async {
+        var task = first
+        while true {
+            await execute(task)
+            guard let next = await continueAfter(task.id) else { return }
+            task = next
+        }
+    }
+
+    /// Claims the next task for the worker that just finished `id`, or releases the worker's slot.
+    private func continueAfter(_ id: TaskID) async -> TaskStatus? {
+        if !Task.isCancelled, pool.withLock({ $0.isServing }),
+            let next = try? await store.claim(worker: configuration.workerName, limit: 1, at: clock.now).first
+        {
+            pool.withLock { $0.replace(id, with: next.id) }
+            // Swap the registration atomically with respect to `cancelLocally`; if `id` was cancelled
+            // just before the swap, this Swift task carries that cancellation, so `next` gets a fresh one.
+            let keepGoing = handles.withLock { handles in
+                let current = handles.removeValue(forKey: id)
+                guard !Task.isCancelled, let current else {
+                    handles[next.id] = Task { await self.work(startingWith: next) }
+                    return false
+                }
+                handles[next.id] = current
+                return true
+            }
+            return keepGoing ? next : nil
+        }
+        handles.withLock { $0[id] = nil }
+        pool.withLock { $0.finished(id) }
+        doorbell.ring()
+        return nil
     }
 
     private func execute(_ task: TaskStatus) async {
@@ -113,9 +149,6 @@ extension TaskDispatcher {
         if let completed {
             for observer in observers.withLock({ $0 }) { await observer(completed) }
         }
-        handles.withLock { $0[task.id] = nil }
-        pool.withLock { $0.finished(task.id) }
-        doorbell.ring()
     }
 
     /// Stores a completion, retrying while the store fails (e.g. a locked database), for up to ~30 s.

@@ -146,7 +146,8 @@ public final class TaskDispatcher: Sendable {
             )
         }
         let stored = try await store.insert(tasks)
-        doorbell.ring()
+        // Busy workers claim the next task themselves when they finish; only a free one needs waking.
+        if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
         return stored
     }
 

@@ -57,6 +57,15 @@ struct WorkerPoolStateMachine {
         running.remove(id)
     }
 
+    /// A worker finished `id` and went on to `next`, which it claimed itself.
+    mutating func replace(_ id: TaskID, with next: TaskID) {
+        running.remove(id)
+        running.insert(next)
+    }
+
+    /// Whether a worker is free to take a task.
+    var hasFreeWorker: Bool { phase == .serving && running.count < workerCount }
+
     /// Stop claiming; let running tasks finish until `deadline`, then cancel them.
     mutating func drain(deadline: ContinuousClock.Instant) {
         if case .serving = phase { phase = .draining(deadline: deadline) }
