@@ -148,7 +148,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
-        try await writes.write { connection in
+        _ = try await writes.write { connection in
             try connection.execute(
                 "UPDATE tasks SET progress = ? WHERE id = ? AND finish_time IS NULL",
                 [.text(report.encoded()), .text(id.rawValue)]
