@@ -1,1 +1,0 @@
-// The PulpRPM module; its content arrives with the issues that build it.
