@@ -1,1 +1,46 @@
-// The PulpAPI module; its content arrives with the issues that build it.
+public import PulpKit
+
+/// Pulp's v2 REST surface as a function: give it a request, get the status, headers and JSON body.
+///
+/// It is transport-free, so any HTTP server can serve it in a few lines: turn the framework's
+/// request into an ``APIRequest``, call ``handle(_:)``, and write the ``APIResponse`` back.
+public struct PulpAPI: Sendable {
+    /// The dispatcher whose tasks the task endpoints serve.
+    public let dispatcher: TaskDispatcher
+    private let router: Router
+
+    /// Creates the API over a dispatcher.
+    public init(dispatcher: TaskDispatcher) {
+        self.dispatcher = dispatcher
+        var router = Router()
+        TaskRoutes(dispatcher: dispatcher).register(on: &router)
+        self.router = router
+    }
+
+    /// Answers one request. Errors come back as Pulp's JSON error body with their status: malformed
+    /// JSON 400, an unknown path 404, a method the path does not support 405.
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        await router.respond(to: request)
+    }
+}
+
+extension APIRequest {
+    /// The body parsed as JSON; `nil` when the body is empty or only whitespace.
+    ///
+    /// - Throws: a 400 ``PulpKit/PulpError`` when it is not valid JSON.
+    func jsonBody() throws -> JSONValue? {
+        guard body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
+        return try JSONValue(parsing: body)
+    }
+
+    /// The body parsed as a JSON object, `[:]` when empty.
+    ///
+    /// - Throws: a 400 ``PulpKit/PulpError`` when it is not valid JSON or not an object.
+    func jsonObjectBody() throws -> [String: JSONValue] {
+        guard let body = try jsonBody() else { return [:] }
+        guard let object = body.objectValue else {
+            throw PulpError.invalid("body", "must be a JSON object, not \(body.typeName)")
+        }
+        return object
+    }
+}
