@@ -19,9 +19,9 @@ func runTaskBenchmarks(_ context: BenchmarkContext) async throws {
 
 /// Counts completions and wakes a waiter when the expected number is reached.
 private final class CompletionCounter: Sendable {
-    private let state: Mutex<(remaining: Int, waiter: CheckedContinuation<Void, Never>?)>
+    private let state: PulpMutex<(remaining: Int, waiter: CheckedContinuation<Void, Never>?)>
 
-    init(expecting count: Int) { state = Mutex((count, nil)) }
+    init(expecting count: Int) { state = PulpMutex((count, nil)) }
 
     func completed() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -66,7 +66,7 @@ private func throughput(store: any TaskStore, count: Int) async throws -> Double
 private func startLatencies(count: Int) async throws -> [Double] {
     let dispatcher = TaskDispatcher(store: InMemoryTaskStore())
     let clock = ContinuousClock()
-    let started = Mutex<(instant: ContinuousClock.Instant?, waiter: CheckedContinuation<Void, Never>?)>((nil, nil))
+    let started = PulpMutex<(instant: ContinuousClock.Instant?, waiter: CheckedContinuation<Void, Never>?)>((nil, nil))
     dispatcher.register("bench.mark") { _ in
         let now = clock.now
         let waiter = started.withLock { state in

@@ -34,14 +34,14 @@ public final class ManualWallClock: WallClock {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: PulpMutex<State>
 
     /// Creates a clock that reads `now` until it is advanced.
     ///
     /// The default start, `2014-01-27T22:15:00Z`, is the creation time of the worked examples in
     /// Pulp's scheduling notes.
     public init(now: Date = Date(timeIntervalSince1970: 1_390_860_900)) {
-        state = Mutex(State(now: now))
+        state = PulpMutex(State(now: now))
     }
 
     public var now: Date { state.withLock { $0.now } }

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 private final class WakeLog: Sendable {
-    let entries = Mutex<[Int]>([])
+    let entries = PulpMutex<[Int]>([])
     var values: [Int] { entries.withLock { $0 } }
 }
 

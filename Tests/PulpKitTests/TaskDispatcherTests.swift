@@ -32,7 +32,7 @@ final class ReservationRecorder: Sendable {
         var maxConcurrent = 0
     }
 
-    private let state = Mutex(State())
+    private let state = PulpMutex(State())
 
     func start(_ id: TaskID, index: Int, resources: [String]) {
         state.withLock { state in
@@ -277,7 +277,7 @@ struct TaskDispatcherTests {
     }
 
     @Test func handlersReturnResultsSpawnTasksAndFailWithReports() async throws {
-        let completions = Mutex<[TaskState]>([])
+        let completions = PulpMutex<[TaskState]>([])
         try await withDispatcher(
             store: InMemoryTaskStore(),
             configure: { dispatcher in
@@ -517,7 +517,7 @@ struct TaskDispatcherTests {
 
 /// A one-shot latch: `wait()` returns once `open()` has been called.
 final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = PulpMutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func open() {
         let waiters = state.withLock { state in

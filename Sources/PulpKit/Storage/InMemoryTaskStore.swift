@@ -3,7 +3,7 @@ import Synchronization
 
 /// A ``TaskStore`` in memory: fast, shared by the dispatchers of one process, gone when it exits.
 public final class InMemoryTaskStore: TaskStore {
-    private let table = Mutex(TaskTable())
+    private let table = PulpMutex(TaskTable())
 
     /// Creates an empty store.
     public init() {}

@@ -36,7 +36,7 @@ package final class SQLiteDatabase: Sendable {
     package let path: String
     /// How the file was opened.
     package let configuration: SQLiteConfiguration
-    private let connection: Mutex<SQLiteConnection>
+    private let connection: PulpMutex<SQLiteConnection>
 
     /// Opens (creating with mode 0600 if needed) the database at `path`.
     ///
@@ -85,7 +85,7 @@ package final class SQLiteDatabase: Sendable {
                 isBusy: error.httpStatus == 503
             )
         }
-        self.connection = Mutex(connection)
+        self.connection = PulpMutex(connection)
     }
 
     /// Runs `body` in an immediate (write) transaction: committed when it returns, rolled back when it throws.

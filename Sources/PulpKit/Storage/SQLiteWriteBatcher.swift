@@ -18,7 +18,7 @@ package final class SQLiteWriteBatcher: Sendable {
     }
 
     private let database: SQLiteDatabase
-    private let state = Mutex(State())
+    private let state = PulpMutex(State())
 
     /// Creates a batcher for writes to `database`.
     package init(database: SQLiteDatabase) { self.database = database }

@@ -7,7 +7,7 @@ final class Doorbell: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = PulpMutex(State())
 
     /// Wakes the waiter, or lets the next `wait()` return at once.
     func ring() {

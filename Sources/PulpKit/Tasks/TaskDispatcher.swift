@@ -57,12 +57,12 @@ public final class TaskDispatcher: Sendable {
     /// How this dispatcher runs.
     public let configuration: TaskDispatcherConfiguration
 
-    private let handlers = Mutex<[String: TaskHandler]>([:])
-    let observers = Mutex<[@Sendable (TaskStatus) async -> Void]>([])
+    private let handlers = PulpMutex<[String: TaskHandler]>([:])
+    let observers = PulpMutex<[@Sendable (TaskStatus) async -> Void]>([])
     /// The worker pool's decisions; see ``WorkerPoolStateMachine``.
-    let pool: Mutex<WorkerPoolStateMachine>
+    let pool: PulpMutex<WorkerPoolStateMachine>
     /// The Swift tasks running handlers here, for cancelling them one by one.
-    let handles = Mutex<[TaskID: Task<Void, Never>]>([:])
+    let handles = PulpMutex<[TaskID: Task<Void, Never>]>([:])
     let doorbell = Doorbell()
 
     /// Creates a dispatcher over `store`.
@@ -74,7 +74,7 @@ public final class TaskDispatcher: Sendable {
         self.store = store
         self.clock = clock
         self.configuration = configuration
-        self.pool = Mutex(WorkerPoolStateMachine(workerCount: configuration.workerCount))
+        self.pool = PulpMutex(WorkerPoolStateMachine(workerCount: configuration.workerCount))
     }
 
     // MARK: - Handlers and observers

@@ -78,7 +78,7 @@ public struct TaskContext: Sendable {
 
 /// Collects the ids of the tasks a handler spawns.
 final class SpawnedTaskRecorder: Sendable {
-    private let ids = Mutex<[TaskID]>([])
+    private let ids = PulpMutex<[TaskID]>([])
 
     func record(_ new: [TaskID]) { ids.withLock { $0 += new } }
 
