@@ -75,7 +75,6 @@ func withDispatcher<Result>(
     workers: Int = 4,
     clock: any WallClock = SystemWallClock(),
     recorder: ReservationRecorder = ReservationRecorder(),
-    configure: (TaskDispatcher) -> Void = { _ in },
     _ body: (TaskDispatcher) async throws -> Result
 ) async throws -> Result {
     let dispatcher = TaskDispatcher(
@@ -89,7 +88,6 @@ func withDispatcher<Result>(
         recorder.end(context.id, resources: arguments.resources)
         return ["index": .int(arguments.index)]
     }
-    configure(dispatcher)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await dispatcher.run() }
         defer { group.cancelAll() }
@@ -159,7 +157,10 @@ struct TaskDispatcherTests {
         try await withDispatcher(store: InMemoryTaskStore(), workers: 3, recorder: recorder) { dispatcher in
             var ids: [TaskID] = []
             for index in 0..<40 {
-                let report = try await dispatcher.dispatch(workKind, WorkArguments(index: index, resources: [], spin: 200))
+                let report = try await dispatcher.dispatch(
+                    workKind,
+                    WorkArguments(index: index, resources: [], spin: 200)
+                )
                 ids.append(try #require(report.taskID))
             }
             _ = try await waitForAll(ids, on: dispatcher)
@@ -175,9 +176,12 @@ struct TaskDispatcherTests {
         let recorder = ReservationRecorder()
         try await withDispatcher(
             store: try kind.make(in: directory),
-            recorder: recorder,
-            configure: { $0.register("test.block") { _ in await gate.wait(); return nil } }
+            recorder: recorder
         ) { dispatcher in
+            dispatcher.register("test.block") { _ in
+                await gate.wait()
+                return nil
+            }
             let blocker = try #require(
                 try await dispatcher.dispatch(TaskRequest(name: "test.block", resources: ["r"])).taskID
             )
@@ -200,15 +204,13 @@ struct TaskDispatcherTests {
         let directory = try TemporaryDirectory()
         let started = Gate()
         try await withDispatcher(
-            store: try kind.make(in: directory),
-            configure: {
-                $0.register("test.sleep") { _ in
-                    started.open()
-                    try await Task.sleep(for: .seconds(60))
-                    return "slept"
-                }
-            }
+            store: try kind.make(in: directory)
         ) { dispatcher in
+            dispatcher.register("test.sleep") { _ in
+                started.open()
+                try await Task.sleep(for: .seconds(60))
+                return "slept"
+            }
             let id = try #require(try await dispatcher.dispatch(TaskRequest(name: "test.sleep")).taskID)
             await started.wait()
             #expect(try await dispatcher.status(of: id).state == .running)
@@ -241,9 +243,12 @@ struct TaskDispatcherTests {
         let gate = Gate()
         try await withDispatcher(
             store: try kind.make(in: directory),
-            workers: 2,
-            configure: { $0.register("test.block") { _ in await gate.wait(); return nil } }
+            workers: 2
         ) { dispatcher in
+            dispatcher.register("test.block") { _ in
+                await gate.wait()
+                return nil
+            }
             let finishedGroup = try await dispatcher.dispatchGroup(
                 (0..<5).map { try! TaskRequest(workKind, WorkArguments(index: $0, resources: [])) }
             )
@@ -279,19 +284,17 @@ struct TaskDispatcherTests {
     @Test func handlersReturnResultsSpawnTasksAndFailWithReports() async throws {
         let completions = PulpMutex<[TaskState]>([])
         try await withDispatcher(
-            store: InMemoryTaskStore(),
-            configure: { dispatcher in
-                dispatcher.register("test.parent") { context in
-                    try await context.reportProgress(["step": "spawning"])
-                    try await context.spawn(TaskRequest(name: "test.fail"))
-                    return ["answer": 42]
-                }
-                dispatcher.register("test.fail") { _ in
-                    throw PulpError.invalid("feed", "cannot be reached")
-                }
-                dispatcher.onCompletion { task in completions.withLock { $0.append(task.state) } }
-            }
+            store: InMemoryTaskStore()
         ) { dispatcher in
+            dispatcher.register("test.parent") { context in
+                try await context.reportProgress(["step": "spawning"])
+                try await context.spawn(TaskRequest(name: "test.fail"))
+                return ["answer": 42]
+            }
+            dispatcher.register("test.fail") { _ in
+                throw PulpError.invalid("feed", "cannot be reached")
+            }
+            dispatcher.onCompletion { task in completions.withLock { $0.append(task.state) } }
             let report = try await dispatcher.dispatch(TaskRequest(name: "test.parent", tags: ["pulp:action:test"]))
             #expect(report.json["result"] == .null)
             #expect(report.json["error"] == .null)
@@ -383,7 +386,12 @@ struct TaskDispatcherTests {
         let start = clock.now
         let dead = try await store.insert([
             TaskStatus(name: workKind.name, resources: ["r"], submitTime: start),
-            TaskStatus(name: workKind.name, arguments: ["index": 2, "resources": ["r"]], resources: ["r"], submitTime: start),
+            TaskStatus(
+                name: workKind.name,
+                arguments: ["index": 2, "resources": ["r"]],
+                resources: ["r"],
+                submitTime: start
+            ),
         ])
         try await store.heartbeat(worker: "dead@host", at: start)
         let claimed = try await store.claim(worker: "dead@host", limit: 5, at: start)
@@ -494,7 +502,10 @@ struct TaskDispatcherTests {
 
     @Test func drainingLetsRunningTasksFinishAndClaimsNothingNew() async throws {
         let store = InMemoryTaskStore()
-        let dispatcher = TaskDispatcher(store: store, configuration: .init(workerCount: 1, pollInterval: .milliseconds(5)))
+        let dispatcher = TaskDispatcher(
+            store: store,
+            configuration: .init(workerCount: 1, pollInterval: .milliseconds(5))
+        )
         let started = Gate()
         let release = Gate()
         dispatcher.register("test.slow") { _ in
@@ -504,7 +515,9 @@ struct TaskDispatcherTests {
         }
         let running = Task { try await dispatcher.run() }
         let first = try #require(try await dispatcher.dispatch(TaskRequest(name: "test.slow", resources: ["r"])).taskID)
-        let second = try #require(try await dispatcher.dispatch(TaskRequest(name: "test.slow", resources: ["r"])).taskID)
+        let second = try #require(
+            try await dispatcher.dispatch(TaskRequest(name: "test.slow", resources: ["r"])).taskID
+        )
         await started.wait()
         running.cancel()
         try await Task.sleep(for: .milliseconds(20))

@@ -107,14 +107,23 @@ extension PulpError {
     }
 
     /// A 400 for one property with an invalid value, e.g. `.invalid("limit", "must be an integer >= 1")`.
-    public static func invalid(_ property: String, _ reason: String, fileID: String = #fileID, line: Int = #line)
+    public static func invalid(
+        _ property: String,
+        _ reason: String,
+        fileID: String = #fileID,
+        line: Int = #line
+    )
         -> PulpError
     {
         invalidProperties([Problem(property, reason)], fileID: fileID, line: line)
     }
 
     /// A 400 naming every invalid property at once, in the order given, with one sub-error per problem.
-    public static func invalidProperties(_ problems: [Problem], fileID: String = #fileID, line: Int = #line)
+    public static func invalidProperties(
+        _ problems: [Problem],
+        fileID: String = #fileID,
+        line: Int = #line
+    )
         -> PulpError
     {
         var names: [String] = []
@@ -142,7 +151,11 @@ extension PulpError {
     }
 
     /// A 400 for properties the operation does not accept, e.g. `Unsupported properties: ['foo']`.
-    public static func unsupportedProperties(_ names: [String], fileID: String = #fileID, line: Int = #line)
+    public static func unsupportedProperties(
+        _ names: [String],
+        fileID: String = #fileID,
+        line: Int = #line
+    )
         -> PulpError
     {
         PulpError(
@@ -241,7 +254,11 @@ extension PulpError {
     }
 
     /// An operation that stopped because its task was cancelled.
-    public static func cancelled(_ message: String = "The operation was cancelled", fileID: String = #fileID, line: Int = #line)
+    public static func cancelled(
+        _ message: String = "The operation was cancelled",
+        fileID: String = #fileID,
+        line: Int = #line
+    )
         -> PulpError
     {
         PulpError(code: .cancelled, httpStatus: 409, message: message, fileID: fileID, line: line)

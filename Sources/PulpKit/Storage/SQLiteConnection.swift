@@ -126,7 +126,9 @@ package final class SQLiteConnection {
                 }
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes { raw in
-                    guard let base = raw.baseAddress, !raw.isEmpty else { return sqlite3_bind_zeroblob(statement, index, 0) }
+                    guard let base = raw.baseAddress, !raw.isEmpty else {
+                        return sqlite3_bind_zeroblob(statement, index, 0)
+                    }
                     return sqlite3_bind_blob(statement, index, base, Int32(raw.count), sqliteTransient)
                 }
             }

@@ -56,7 +56,8 @@ package final class SQLiteDatabase: Sendable {
             throw PulpError.storage("cannot open database: \(message)", path: path)
         }
         sqlite3_extended_result_codes(handle, 1)
-        let milliseconds = configuration.busyTimeout.components.seconds * 1000
+        let milliseconds =
+            configuration.busyTimeout.components.seconds * 1000
             + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
 
@@ -78,7 +79,8 @@ package final class SQLiteDatabase: Sendable {
                 """
             )
         } catch {
-            let reason = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
+            let reason =
+                error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
             throw PulpError.storage(
                 "cannot use database (corrupt, not SQLite, or locked): \(reason)",
                 path: path,
@@ -199,7 +201,10 @@ package struct SQLiteSchema: Sendable {
     }
 
     /// Appends a migration that runs arbitrary code.
-    package mutating func registerMigration(_ name: String, apply: @escaping @Sendable (SQLiteConnection) throws -> Void) {
+    package mutating func registerMigration(
+        _ name: String,
+        apply: @escaping @Sendable (SQLiteConnection) throws -> Void
+    ) {
         migrations.append(Migration(name: name, apply: apply))
     }
 }

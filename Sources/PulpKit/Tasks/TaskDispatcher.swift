@@ -256,6 +256,9 @@ public final class TaskDispatcher: Sendable {
     @discardableResult
     public func recoverLostWorkers() async throws -> [TaskStatus] {
         let now = clock.now
-        return try await store.recoverLostWorkers(heartbeatBefore: now.addingTimeInterval(-configuration.workerTimeout), at: now)
+        return try await store.recoverLostWorkers(
+            heartbeatBefore: now.addingTimeInterval(-configuration.workerTimeout),
+            at: now
+        )
     }
 }
