@@ -1,0 +1,184 @@
+public import Foundation
+public import PulpKit
+
+/// A broken rule found by a conformance suite: which rule, and what was seen instead.
+public struct ConformanceFailure: Error, CustomStringConvertible {
+    /// The rule, as the protocol's documentation numbers and names it.
+    public var rule: String
+    /// What went wrong.
+    public var detail: String
+
+    public var description: String { "\(rule): \(detail)" }
+}
+
+/// Checks that a ``PulpKit/TaskStore`` keeps every rule its documentation states.
+///
+/// Call it from any test framework with a factory of fresh, empty stores; it throws a
+/// ``ConformanceFailure`` naming the first broken rule:
+///
+/// ```swift
+/// @Test func myStoreConforms() async throws {
+///     try await TaskStoreConformance.check { try MyTaskStore(url: freshDatabase()) }
+/// }
+/// ```
+public enum TaskStoreConformance {
+    /// Runs every rule, each against a new store from `makeStore`.
+    public static func check(_ makeStore: () async throws -> any TaskStore) async throws {
+        try await submissionOrder(try await makeStore())
+        try await reservations(try await makeStore())
+        try await concurrentClaimsAreDisjoint(try await makeStore())
+        try await completion(try await makeStore())
+        try await cancellation(try await makeStore())
+        try await lostWorkers(try await makeStore())
+        try await groupsAndRetention(try await makeStore())
+    }
+
+    private static let start = Date(timeIntervalSince1970: 1_390_860_900)
+
+    private static func task(_ name: String, _ resources: [String] = [], group: TaskGroupID? = nil) -> TaskStatus {
+        TaskStatus(
+            name: name,
+            arguments: ["name": .string(name)],
+            resources: resources,
+            groupID: group,
+            submitTime: start
+        )
+    }
+
+    private static func expect(_ condition: Bool, _ rule: String, _ detail: @autoclosure () -> String) throws {
+        if !condition { throw ConformanceFailure(rule: rule, detail: detail()) }
+    }
+
+    private static func names(_ tasks: [TaskStatus]) -> [String] { tasks.map(\.name) }
+
+    private static func submissionOrder(_ store: any TaskStore) async throws {
+        let rule = "1. submission order"
+        let first = try await store.insert([task("a"), task("b")])
+        let second = try await store.insert([task("c")])
+        let sequences = (first + second).map(\.sequence)
+        try expect(sequences == sequences.sorted() && Set(sequences).count == 3, rule, "sequences \(sequences)")
+        try expect(first.allSatisfy { $0.state == .waiting }, rule, "inserted tasks must be waiting")
+        try expect(try await store.task(first[0].id)?.name == "a", rule, "an inserted task must be readable")
+    }
+
+    private static func reservations(_ store: any TaskStore) async throws {
+        let rule = "2. reservations"
+        let tasks = try await store.insert([task("a", ["r1"]), task("b", ["r1", "r2"]), task("c", ["r2"]), task("d")])
+        let claimed = try await store.claim(worker: "w1", limit: 10, at: start)
+        try expect(names(claimed) == ["a", "d"], rule, "first claim took \(names(claimed)), expected [a, d]")
+        try expect(
+            claimed.allSatisfy { $0.state == .running && $0.workerName == "w1" },
+            rule,
+            "claimed tasks run on w1"
+        )
+        try expect(try await store.claim(worker: "w1", limit: 10, at: start).isEmpty, rule, "b waits for a, c for b")
+        _ = try await store.finish([TaskCompletion(id: tasks[0].id, outcome: .finished(result: nil))], at: start)
+        let next = try await store.claim(worker: "w1", limit: 10, at: start)
+        try expect(names(next) == ["b"], rule, "after a finished, claimed \(names(next)), expected [b]")
+        _ = try await store.finish([TaskCompletion(id: tasks[1].id, outcome: .finished(result: nil))], at: start)
+        let last = try await store.claim(worker: "w1", limit: 10, at: start)
+        try expect(names(last) == ["c"], rule, "after b finished, claimed \(names(last)), expected [c]")
+    }
+
+    private static func concurrentClaimsAreDisjoint(_ store: any TaskStore) async throws {
+        let rule = "2. reservations (concurrent claims)"
+        _ = try await store.insert((0..<60).map { task("t\($0)") })
+        let batches = try await withThrowingTaskGroup(of: [TaskStatus].self) { group in
+            for worker in 0..<20 {
+                group.addTask { try await store.claim(worker: "w\(worker)", limit: 3, at: start) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let ids = batches.flatMap { $0.map(\.id) }
+        try expect(
+            ids.count == 60 && Set(ids).count == 60,
+            rule,
+            "claimed \(ids.count) tasks, \(Set(ids).count) distinct"
+        )
+    }
+
+    private static func completion(_ store: any TaskStore) async throws {
+        let rule = "3. completion"
+        let tasks = try await store.insert([task("ok"), task("bad")])
+        _ = try await store.claim(worker: "w", limit: 2, at: start)
+        try await store.updateProgress(of: tasks[0].id, to: ["step": 1])
+        try expect(try await store.task(tasks[0].id)?.progressReport == ["step": 1], rule, "progress not stored")
+        let finished = try await store.finish(
+            [
+                TaskCompletion(id: tasks[0].id, outcome: .finished(result: ["n": 1])),
+                TaskCompletion(
+                    id: tasks[1].id,
+                    outcome: .failed(TaskError(code: "PLK0000", description: "boom"), exception: "E", traceback: "t")
+                ),
+            ],
+            at: start.addingTimeInterval(5)
+        )
+        try expect(finished.map(\.state) == [.finished, .error], rule, "states \(finished.map(\.state))")
+        try expect(finished[0].result == ["n": 1], rule, "result not stored")
+        try expect(finished[1].error?.description == "boom", rule, "error not stored")
+        let again = try await store.finish(
+            [TaskCompletion(id: tasks[0].id, outcome: .canceled)],
+            at: start.addingTimeInterval(10)
+        )
+        try expect(
+            again.first?.state == .finished && again.first?.finishTime == start.addingTimeInterval(5),
+            rule,
+            "a second completion must be ignored"
+        )
+    }
+
+    private static func cancellation(_ store: any TaskStore) async throws {
+        let rule = "4. cancellation"
+        let tasks = try await store.insert([task("running", ["r"]), task("next", ["r"]), task("waiting", ["q"])])
+        _ = try await store.claim(worker: "w", limit: 1, at: start)
+        let waiting = try await store.cancel(tasks[2].id, at: start)
+        try expect(waiting?.state == .canceled && waiting?.finishTime != nil, rule, "a waiting task ends at once")
+        let running = try await store.cancel(tasks[0].id, at: start)
+        try expect(running?.state == .canceled && running?.finishTime == nil, rule, "a running task keeps running")
+        try expect(try await store.cancellationRequests(worker: "w") == [tasks[0].id], rule, "request not visible")
+        let claimed = try await store.claim(worker: "w", limit: 5, at: start)
+        try expect(claimed.isEmpty, rule, "claimed \(names(claimed)) while a cancelled task still holds its resource")
+        let ended = try await store.finish([TaskCompletion(id: tasks[0].id, outcome: .finished(result: 1))], at: start)
+        try expect(ended.first?.state == .canceled, rule, "a cancelled task must stay canceled, got \(ended)")
+        try expect(names(try await store.claim(worker: "w", limit: 5, at: start)) == ["next"], rule, "next must run")
+        let complete = try await store.cancel(tasks[0].id, at: start.addingTimeInterval(60))
+        try expect(complete == ended.first, rule, "cancelling a complete task must change nothing")
+        try expect(try await store.cancel(TaskID("unknown"), at: start) == nil, rule, "an unknown id must give nil")
+    }
+
+    private static func lostWorkers(_ store: any TaskStore) async throws {
+        let rule = "5. workers"
+        let tasks = try await store.insert([task("lost", ["r"]), task("behind", ["r"])])
+        try await store.heartbeat(worker: "old", at: start)
+        try await store.heartbeat(worker: "alive", at: start.addingTimeInterval(100))
+        _ = try await store.claim(worker: "old", limit: 1, at: start)
+        let recovered = try await store.recoverLostWorkers(heartbeatBefore: start.addingTimeInterval(50), at: start)
+        try expect(recovered.map(\.id) == [tasks[0].id], rule, "recovered \(names(recovered))")
+        try expect(recovered.first?.state == .error, rule, "a lost worker's task must end in error")
+        try expect(names(try await store.claim(worker: "alive", limit: 5, at: start)) == ["behind"], rule, "not freed")
+        let again = try await store.recoverLostWorkers(heartbeatBefore: start.addingTimeInterval(50), at: start)
+        try expect(again.isEmpty, rule, "a lost worker must be forgotten")
+    }
+
+    private static func groupsAndRetention(_ store: any TaskStore) async throws {
+        let rule = "groups and retention"
+        let group = TaskGroupID("g")
+        let tasks = try await store.insert([task("a", group: group), task("b", group: group), task("c")])
+        _ = try await store.claim(worker: "w", limit: 1, at: start)
+        _ = try await store.finish([TaskCompletion(id: tasks[0].id, outcome: .finished(result: nil))], at: start)
+        let summary = try await store.summary(ofGroup: group)
+        try expect(summary.counts[.finished] == 1 && summary.counts[.waiting] == 1, rule, "summary \(summary.counts)")
+        try expect(try await store.summary(ofGroup: TaskGroupID("none")).total == 0, rule, "unknown groups count zero")
+        let cancelled = try await store.cancelGroup(group, at: start)
+        try expect(
+            cancelled.map(\.state) == [.finished, .canceled],
+            rule,
+            "cancelGroup gave \(cancelled.map(\.state))"
+        )
+        try expect(try await store.tasks(inGroup: group).count == 2, rule, "group listing")
+        try expect(try await store.purge(finishedBefore: start) == 0, rule, "purge must be strictly before the cutoff")
+        try expect(try await store.purge(finishedBefore: start.addingTimeInterval(1)) == 2, rule, "purge")
+        try expect(try await store.deleteCompleted(states: [.finished]) == 0, rule, "c is waiting, not complete")
+        try expect(names(try await store.tasks(inGroup: nil)) == ["c"], rule, "only the waiting task remains")
+    }
+}
