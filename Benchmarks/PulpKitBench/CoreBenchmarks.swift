@@ -23,7 +23,8 @@ private func benchmarkNextOccurrences(_ context: BenchmarkContext) throws {
         for index in 0..<count {
             // Walk "now" forward irregularly so every call does real work on a new instant.
             instant += Double(index % 7919)
-            sink += grids[index % grids.count].nextOccurrence(after: Date(timeIntervalSince1970: instant))
+            sink +=
+                grids[index % grids.count].nextOccurrence(after: Date(timeIntervalSince1970: instant))
                 .timeIntervalSince1970
         }
     }

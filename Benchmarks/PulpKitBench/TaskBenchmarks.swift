@@ -1,6 +1,5 @@
 import Foundation
 import PulpKit
-import Synchronization
 
 /// `tasks`: dispatcher throughput in memory and on SQLite, and start latency on an idle dispatcher.
 func runTaskBenchmarks(_ context: BenchmarkContext) async throws {
@@ -11,7 +10,11 @@ func runTaskBenchmarks(_ context: BenchmarkContext) async throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let sqlite = try SQLiteTaskStore(path: directory.appendingPathComponent("tasks.db").path)
-    context.report("tasks.sqlite.tasks_per_s", try await throughput(store: sqlite, count: context.size(20_000, smoke: 200)), "tasks/s")
+    context.report(
+        "tasks.sqlite.tasks_per_s",
+        try await throughput(store: sqlite, count: context.size(20_000, smoke: 200)),
+        "tasks/s"
+    )
 
     let latencies = try await startLatencies(count: context.size(5_000, smoke: 50))
     context.report("tasks.start_latency.p99_ms", percentile(latencies, 0.99) * 1000, "ms")

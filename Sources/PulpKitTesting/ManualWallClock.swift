@@ -1,6 +1,5 @@
 public import Foundation
 public import PulpKit
-import Synchronization
 
 /// A ``PulpKit/WallClock`` that only moves when a test moves it.
 ///

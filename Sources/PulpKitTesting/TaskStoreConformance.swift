@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import PulpKit
 
 /// A broken rule found by a conformance suite: which rule, and what was seen instead.

@@ -1,7 +1,6 @@
 import Foundation
 import PulpKit
 import PulpKitTesting
-import Synchronization
 import Testing
 
 private final class WakeLog: Sendable {

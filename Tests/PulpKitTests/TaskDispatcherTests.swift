@@ -1,6 +1,5 @@
 import Foundation
 import PulpKitTesting
-import Synchronization
 import Testing
 
 @testable import PulpKit

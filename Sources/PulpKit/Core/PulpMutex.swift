@@ -1,23 +1,22 @@
-#if PULPKIT_TSAN
 import Foundation
 
-/// The lock every PulpKit type uses: `Synchronization.Mutex`, except in ThreadSanitizer builds.
+/// The lock every PulpKit type keeps its mutable state behind: a pthread mutex around a value.
 ///
-/// ThreadSanitizer on Linux does not model `Mutex`'s futex, so it reports every access guarded by
-/// one as a race. Built with `-Xswiftc -DPULPKIT_TSAN` (as `swift test --sanitize=thread` should be),
-/// this pthread-backed twin with the same API takes its place, and the sanitizer sees real races only.
+/// It has `Synchronization.Mutex`'s shape (`withLock` lends the value `inout`), but is backed by a
+/// pthread mutex because, on Linux with Swift 6.3.1, `Mutex` (a priority-inheritance futex) let a
+/// concurrent test read a dictionary while another thread changed it: a heap corruption that the very
+/// same code never shows with a pthread mutex, under repeated runs, ThreadSanitizer and AddressSanitizer
+/// (see `Documentation/Storage.md`). ThreadSanitizer also understands pthread locks and not that futex.
 package final class PulpMutex<Value>: @unchecked Sendable {
-    // @unchecked: `value` is only touched between `lock.lock()` and `lock.unlock()`.
+    // @unchecked: `value` is only read or written between `lock.lock()` and `lock.unlock()`.
     private var value: Value
     private let lock = NSLock()
 
     /// Creates a lock guarding `initialValue`.
     package init(_ initialValue: sending Value) { value = initialValue }
 
-    /// Runs `body` with exclusive access to the value.
-    package func withLock<Result, E: Error>(
-        _ body: (inout sending Value) throws(E) -> sending Result
-    ) throws(E)
+    /// Runs `body` with exclusive access to the value; not reentrant.
+    package func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E)
         -> sending Result
     {
         lock.lock()
@@ -25,10 +24,3 @@ package final class PulpMutex<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
-#else
-public import Synchronization
-
-/// The lock every PulpKit type uses: `Synchronization.Mutex` (see the `PULPKIT_TSAN` variant for
-/// ThreadSanitizer builds).
-package typealias PulpMutex<Value> = Mutex<Value>
-#endif

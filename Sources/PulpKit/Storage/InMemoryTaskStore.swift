@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 
 /// A ``TaskStore`` in memory: fast, shared by the dispatchers of one process, gone when it exits.
 public final class InMemoryTaskStore: TaskStore {
@@ -18,6 +17,18 @@ public final class InMemoryTaskStore: TaskStore {
 
     public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
         table.withLock { table in completions.compactMap { table.finish($0, at: now) } }
+    }
+
+    public func finish(
+        _ completions: [TaskCompletion],
+        thenClaim limit: Int,
+        worker: String,
+        at now: Date
+    ) async throws -> (finished: [TaskStatus], claimed: [TaskStatus]) {
+        table.withLock { table in
+            let finished = completions.compactMap { table.finish($0, at: now) }
+            return (finished, table.claim(worker: worker, limit: limit, at: now))
+        }
     }
 
     public func updateProgress(of id: TaskID, to report: JSONValue) async throws {

@@ -1,6 +1,5 @@
 import CSQLite
 import Foundation
-import Synchronization
 
 /// How an ``SQLiteDatabase`` opens its file.
 package struct SQLiteConfiguration: Sendable, Hashable {

@@ -115,36 +115,23 @@ public final class SQLiteTaskStore: TaskStore {
             } ?? false
         }
         guard anyReady else { return [] }
-        return try await writes.write { connection in
-            let tasks = try connection.rows(
-                "SELECT \(Self.columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 ORDER BY sequence LIMIT ?",
-                [.int(limit)],
-                Self.task
-            )
-            return try tasks.map { task in
-                var task = task
-                task.state = .running
-                task.workerName = worker
-                task.startTime = now
-                try connection.execute(
-                    "UPDATE tasks SET state = 'running', worker = ?, start_time = ? WHERE sequence = ?",
-                    [.text(worker), .real(now.timeIntervalSince1970), .integer(task.sequence)]
-                )
-                return task
-            }
+        return try await writes.write { try Self.claim(worker: worker, limit: limit, at: now, in: $0) }
+    }
+
+    public func finish(
+        _ completions: [TaskCompletion],
+        thenClaim limit: Int,
+        worker: String,
+        at now: Date
+    ) async throws -> (finished: [TaskStatus], claimed: [TaskStatus]) {
+        try await writes.write { connection in
+            let finished = try Self.finish(completions, at: now, in: connection)
+            return (finished, try Self.claim(worker: worker, limit: limit, at: now, in: connection))
         }
     }
 
     public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
-        try await writes.write { connection in
-            try completions.compactMap { completion in
-                guard var task = try Self.task(completion.id, in: connection) else { return nil }
-                guard task.isActive else { return task }
-                task.complete(with: completion, at: now)
-                try Self.saveEnd(of: task, in: connection)
-                return task
-            }
-        }
+        try await writes.write { try Self.finish(completions, at: now, in: $0) }
     }
 
     public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
@@ -277,6 +264,45 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     // MARK: - Rows
+
+    private static func claim(
+        worker: String,
+        limit: Int,
+        at now: Date,
+        in connection: SQLiteConnection
+    ) throws -> [TaskStatus] {
+        guard limit > 0 else { return [] }
+        let tasks = try connection.rows(
+            "SELECT \(columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 ORDER BY sequence LIMIT ?",
+            [.int(limit)],
+            task
+        )
+        return try tasks.map { task in
+            var task = task
+            task.state = .running
+            task.workerName = worker
+            task.startTime = now
+            try connection.execute(
+                "UPDATE tasks SET state = 'running', worker = ?, start_time = ? WHERE sequence = ?",
+                [.text(worker), .real(now.timeIntervalSince1970), .integer(task.sequence)]
+            )
+            return task
+        }
+    }
+
+    private static func finish(
+        _ completions: [TaskCompletion],
+        at now: Date,
+        in connection: SQLiteConnection
+    ) throws -> [TaskStatus] {
+        try completions.compactMap { completion in
+            guard var task = try task(completion.id, in: connection) else { return nil }
+            guard task.isActive else { return task }
+            task.complete(with: completion, at: now)
+            try saveEnd(of: task, in: connection)
+            return task
+        }
+    }
 
     private static func cancel(_ task: TaskStatus, at now: Date, in connection: SQLiteConnection) throws -> TaskStatus {
         guard !task.state.isComplete else { return task }

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Group commit: concurrent write operations share one transaction and one commit.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 extension TaskDispatcher {
     /// Serves the store until cancelled: claims runnable tasks up to the worker count and runs them,
@@ -89,7 +88,7 @@ extension TaskDispatcher {
         pool.withLock { $0.started(tasks.map(\.id)) }
         for task in tasks {
             // Registered under the lock the worker itself takes to deregister, so it can't finish first.
-            handles.withLock { $0[task.id] = Task { await self.work(startingWith: task) } }
+            handles.withLock { $0.register(task.id, Task { await self.work(startingWith: task) }) }
         }
     }
 
@@ -98,38 +97,23 @@ extension TaskDispatcher {
     private func work(startingWith first: TaskStatus) async {
         var task = first
         while true {
-            await execute(task)
-            guard let next = await continueAfter(task.id) else { return }
+            let completion = await run(task)
+            let wantsMore = !Task.isCancelled && pool.withLock { $0.isServing }
+            let (completed, next) = await record(completion, claimingNext: wantsMore)
+            if let completed {
+                for observer in observers.withLock({ $0 }) { await observer(completed) }
+            }
+            guard let next else {
+                release(task.id)
+                return
+            }
+            guard handOver(from: task.id, to: next) else { return }
             task = next
         }
     }
 
-    /// Claims the next task for the worker that just finished `id`, or releases the worker's slot.
-    private func continueAfter(_ id: TaskID) async -> TaskStatus? {
-        if !Task.isCancelled, pool.withLock({ $0.isServing }),
-            let next = try? await store.claim(worker: configuration.workerName, limit: 1, at: clock.now).first
-        {
-            pool.withLock { $0.replace(id, with: next.id) }
-            // Swap the registration atomically with respect to `cancelLocally`; if `id` was cancelled
-            // just before the swap, this Swift task carries that cancellation, so `next` gets a fresh one.
-            let keepGoing = handles.withLock { handles in
-                let current = handles.removeValue(forKey: id)
-                guard !Task.isCancelled, let current else {
-                    handles[next.id] = Task { await self.work(startingWith: next) }
-                    return false
-                }
-                handles[next.id] = current
-                return true
-            }
-            return keepGoing ? next : nil
-        }
-        handles.withLock { $0[id] = nil }
-        pool.withLock { $0.finished(id) }
-        doorbell.ring()
-        return nil
-    }
-
-    private func execute(_ task: TaskStatus) async {
+    /// Runs a task's handler and says how it ended.
+    private func run(_ task: TaskStatus) async -> TaskCompletion {
         let spawned = SpawnedTaskRecorder()
         let context = TaskContext(task: task, clock: clock, dispatcher: self, spawned: spawned)
         let outcome: TaskOutcome
@@ -145,21 +129,54 @@ extension TaskDispatcher {
                 in: task
             )
         }
-        let completed = await record(TaskCompletion(id: task.id, outcome: outcome, spawnedTasks: spawned.all))
-        if let completed {
-            for observer in observers.withLock({ $0 }) { await observer(completed) }
+        return TaskCompletion(id: task.id, outcome: outcome, spawnedTasks: spawned.all)
+    }
+
+    /// Stores a completion, claiming this worker's next task in the same step when it wants one.
+    ///
+    /// While the store fails (e.g. a locked database) it retries the completion alone, for up to ~30 s.
+    private func record(
+        _ completion: TaskCompletion,
+        claimingNext wantsMore: Bool
+    ) async -> (completed: TaskStatus?, next: TaskStatus?) {
+        if let result = try? await store.finish(
+            [completion],
+            thenClaim: wantsMore ? 1 : 0,
+            worker: configuration.workerName,
+            at: clock.now
+        ) {
+            return (result.finished.first, result.claimed.first)
+        }
+        var delay = Duration.milliseconds(5)
+        for _ in 0..<12 {
+            try? await Task.sleep(for: delay)
+            if let stored = try? await store.finish([completion], at: clock.now) { return (stored.first, nil) }
+            delay = min(delay * 2, .seconds(5))
+        }
+        return (nil, nil)
+    }
+
+    /// Moves this worker's slot from `id` to `next`; `false` when `next` must run in a new Swift task.
+    ///
+    /// A Swift task that was (or is about to be) cancelled for `id` is not reused: `next` then gets a
+    /// fresh one, so a cancellation never reaches the wrong task.
+    private func handOver(from id: TaskID, to next: TaskStatus) -> Bool {
+        pool.withLock { $0.replace(id, with: next.id) }
+        return handles.withLock { handles in
+            guard let current = handles.remove(id), !Task.isCancelled else {
+                handles.register(next.id, Task { await self.work(startingWith: next) })
+                return false
+            }
+            handles.register(next.id, current)
+            return true
         }
     }
 
-    /// Stores a completion, retrying while the store fails (e.g. a locked database), for up to ~30 s.
-    private func record(_ completion: TaskCompletion) async -> TaskStatus? {
-        var delay = Duration.milliseconds(5)
-        for _ in 0..<12 {
-            if let stored = try? await store.finish([completion], at: clock.now) { return stored.first }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
-        }
-        return nil
+    /// Frees this worker's slot and wakes the serving loop.
+    private func release(_ id: TaskID) {
+        _ = handles.withLock { $0.remove(id) }
+        pool.withLock { $0.finished(id) }
+        doorbell.ring()
     }
 
     private static func outcome(of error: any Error, in task: TaskStatus) -> TaskOutcome {

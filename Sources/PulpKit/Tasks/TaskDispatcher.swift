@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 
 /// How a ``TaskDispatcher`` runs.
 public struct TaskDispatcherConfiguration: Sendable {
@@ -62,7 +61,7 @@ public final class TaskDispatcher: Sendable {
     /// The worker pool's decisions; see ``WorkerPoolStateMachine``.
     let pool: PulpMutex<WorkerPoolStateMachine>
     /// The Swift tasks running handlers here, for cancelling them one by one.
-    let handles = PulpMutex<[TaskID: Task<Void, Never>]>([:])
+    let handles = PulpMutex(RunningHandles())
     let doorbell = Doorbell()
 
     /// Creates a dispatcher over `store`.
@@ -199,7 +198,9 @@ public final class TaskDispatcher: Sendable {
     }
 
     func cancelLocally(_ ids: [TaskID]) {
-        let running = handles.withLock { handles in ids.compactMap { handles[$0] } }
+        // Cancelled outside the lock (cancellation handlers may call back in); marking the ids as
+        // cancelling first stops their workers from handing this Swift task on to another task.
+        let running = handles.withLock { $0.markCancelling(ids) }
         for handle in running { handle.cancel() }
     }
 
@@ -260,5 +261,29 @@ public final class TaskDispatcher: Sendable {
             heartbeatBefore: now.addingTimeInterval(-configuration.workerTimeout),
             at: now
         )
+    }
+}
+
+/// The Swift tasks that run handlers on this dispatcher, by the task each one runs now.
+struct RunningHandles {
+    private var tasks: [TaskID: Task<Void, Never>] = [:]
+    private var cancelling: Set<TaskID> = []
+
+    /// Records the Swift task that runs `id`.
+    mutating func register(_ id: TaskID, _ handle: Task<Void, Never>) { tasks[id] = handle }
+
+    /// Forgets `id`'s Swift task; returns it unless a cancellation of `id` is under way.
+    mutating func remove(_ id: TaskID) -> Task<Void, Never>? {
+        let handle = tasks.removeValue(forKey: id)
+        return cancelling.remove(id) == nil ? handle : nil
+    }
+
+    /// The Swift tasks running `ids`, marked so that none is reused for another task.
+    mutating func markCancelling(_ ids: [TaskID]) -> [Task<Void, Never>] {
+        ids.compactMap { id in
+            guard let handle = tasks[id] else { return nil }
+            cancelling.insert(id)
+            return handle
+        }
     }
 }

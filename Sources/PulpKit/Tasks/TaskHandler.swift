@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A task name with the type of its arguments, so call sites dispatch and handle typed values.
 ///

@@ -32,6 +32,15 @@ public protocol TaskStore: Sendable {
     /// Records that runs are over (rule 3) and returns the tasks as stored afterwards.
     func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus]
 
+    /// Records that runs are over, then claims up to `limit` tasks for `worker`: what a worker does
+    /// between two tasks, in one step where the store can (one lock, one transaction).
+    func finish(
+        _ completions: [TaskCompletion],
+        thenClaim limit: Int,
+        worker: String,
+        at now: Date
+    ) async throws -> (finished: [TaskStatus], claimed: [TaskStatus])
+
     /// Replaces a running task's progress report.
     func updateProgress(of id: TaskID, to report: JSONValue) async throws
 
@@ -67,6 +76,20 @@ public protocol TaskStore: Sendable {
 
     /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5).
     func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus]
+}
+
+extension TaskStore {
+    /// Records the completions, then claims: two steps, for stores with nothing faster.
+    public func finish(
+        _ completions: [TaskCompletion],
+        thenClaim limit: Int,
+        worker: String,
+        at now: Date
+    ) async throws -> (finished: [TaskStatus], claimed: [TaskStatus]) {
+        let finished = try await finish(completions, at: now)
+        let claimed = limit > 0 ? try await claim(worker: worker, limit: limit, at: now) : []
+        return (finished, claimed)
+    }
 }
 
 extension TaskStatus {
