@@ -1,1 +1,0 @@
-// The PulpFile module; its content arrives with the issues that build it.
