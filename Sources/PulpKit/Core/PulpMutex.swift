@@ -16,7 +16,9 @@ package final class PulpMutex<Value>: @unchecked Sendable {
     package init(_ initialValue: sending Value) { value = initialValue }
 
     /// Runs `body` with exclusive access to the value; not reentrant.
-    package func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E)
+    package func withLock<Result, E: Error>(
+        _ body: (inout sending Value) throws(E) -> sending Result
+    ) throws(E)
         -> sending Result
     {
         lock.lock()

@@ -1,4 +1,3 @@
-
 /// Group commit: concurrent write operations share one transaction and one commit.
 ///
 /// The first caller to find no flush in progress becomes the flusher: it runs every queued operation

@@ -1,4 +1,3 @@
-
 /// Wakes one waiting loop: rings that arrive while nobody waits are kept (once), never lost.
 final class Doorbell: Sendable {
     private struct State {
