@@ -123,4 +123,17 @@ struct IdentifierTests {
         #expect(task.rawValue == task.rawValue.lowercased())
         #expect(task != TaskID.random())
     }
+
+    @Test func randomIdentifiersAreVersion4UUIDs() {
+        let ids = (0..<2_000).map { _ in TaskID.random().rawValue }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(200) {
+            let parts = id.split(separator: "-").map(String.init)
+            #expect(parts.map(\.count) == [8, 4, 4, 4, 12], "\(id)")
+            #expect(id.allSatisfy { $0 == "-" || $0.isHexDigit && !$0.isUppercase }, "\(id)")
+            #expect(parts[2].first == "4", "version nibble of \(id)")
+            #expect("89ab".contains(parts[3].first!), "variant nibble of \(id)")
+            #expect(UUID(uuidString: id) != nil, "\(id) is not a UUID")
+        }
+    }
 }

@@ -34,8 +34,8 @@ extension PulpIdentifier {
         try container.encode(rawValue)
     }
 
-    /// A new random identifier: a lowercase UUID, as Pulp gives tasks.
-    public static func random() -> Self { Self(rawValue: UUID().uuidString.lowercased()) }
+    /// A new random identifier: a lowercase version-4 UUID, as Pulp gives tasks.
+    public static func random() -> Self { Self(rawValue: randomUUIDString()) }
 }
 
 /// Identifies a repository (`pulp:repository:<id>`).
@@ -78,4 +78,27 @@ public struct UnitID: PulpIdentifier {
 public struct HistoryEntryID: PulpIdentifier {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// A random version-4 UUID in lowercase, formatted without Foundation (it is on every dispatch's path).
+func randomUUIDString() -> String {
+    var generator = SystemRandomNumberGenerator()
+    let high = generator.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
+    let low = generator.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+    let hex = Array("0123456789abcdef".utf8)
+    return String(unsafeUninitializedCapacity: 36) { buffer in
+        var position = 0
+        for (index, word) in [high, low].enumerated() {
+            for nibble in (0..<16).reversed() {
+                let digits = index * 16 + (15 - nibble)
+                if digits == 8 || digits == 12 || digits == 16 || digits == 20 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                buffer[position] = hex[Int(word >> (UInt64(nibble) * 4) & 0xF)]
+                position += 1
+            }
+        }
+        return position
+    }
 }

@@ -115,7 +115,7 @@ struct TaskTable {
         lastSequence += 1
         task.sequence = lastSequence
         var count = 0
-        for resource in Set(task.resources) {
+        for resource in Self.distinct(task.resources) {
             if let queue = queues[resource], !queue.isEmpty { count += 1 }
             queues[resource, default: []].append(task.sequence)
         }
@@ -187,12 +187,17 @@ struct TaskTable {
         return doomed.count
     }
 
+    /// The resources without repeats; no allocation for the common zero or one.
+    private static func distinct(_ resources: [String]) -> [String] {
+        resources.count < 2 ? resources : Array(Set(resources))
+    }
+
     /// Takes a task that is no longer active out of its queues and lets the next in line move up.
     private mutating func release(_ task: TaskStatus) {
         let sequence = task.sequence
         running.remove(sequence)
         if blockers.removeValue(forKey: sequence) == nil { ready.remove(sequence) }
-        for resource in Set(task.resources) {
+        for resource in Self.distinct(task.resources) {
             guard var queue = queues[resource], let index = queue.firstIndex(of: sequence) else { continue }
             queue.remove(at: index)
             if queue.isEmpty {
