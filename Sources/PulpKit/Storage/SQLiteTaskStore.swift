@@ -57,7 +57,6 @@ public final class SQLiteTaskStore: TaskStore {
                     sequence INTEGER NOT NULL,
                     PRIMARY KEY (resource, sequence)
                 ) WITHOUT ROWID;
-                CREATE INDEX task_reservations_sequence ON task_reservations (sequence);
                 CREATE TABLE task_workers (name TEXT PRIMARY KEY, heartbeat REAL NOT NULL);
                 """
         )
