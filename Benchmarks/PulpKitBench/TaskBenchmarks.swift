@@ -47,7 +47,8 @@ private final class CompletionCounter: Sendable {
     }
 }
 
-/// Trivial tasks spread over 100 resources: dispatched as fast as possible, timed until the last completes.
+/// Trivial tasks spread over 100 resources, dispatched by eight concurrent producers as fast as they can,
+/// timed until the last completes. The dispatcher has its default configuration (one worker per core).
 private func throughput(store: any TaskStore, count: Int) async throws -> Double {
     let dispatcher = TaskDispatcher(store: store)
     let counter = CompletionCounter(expecting: count)

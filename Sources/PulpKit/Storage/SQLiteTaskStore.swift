@@ -7,19 +7,19 @@ public import Foundation
 /// counts the lines it is not at the head of; claims take waiting tasks with no blockers in sequence
 /// order, inside one immediate transaction, so two processes never claim the same task.
 public final class SQLiteTaskStore: TaskStore {
-    private let database: SQLiteDatabase
-    private let writes: SQLiteWriteBatcher
+    private let executor: SQLiteExecutor
 
     /// Opens (creating if needed) the task tables in the database file at `path`.
     public convenience init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
-        try self.init(database: SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level)))
+        let database = try SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level))
+        try self.init(executor: SQLiteExecutor(database: database))
     }
 
-    /// Uses the task tables of an open database, migrating them to the current schema.
-    package init(database: SQLiteDatabase) throws {
-        self.database = database
-        self.writes = SQLiteWriteBatcher(database: database)
-        try database.migrate(Self.schema)
+    /// Uses the task tables of an open database (shared with other stores through its executor),
+    /// migrating them to the current schema.
+    package init(executor: SQLiteExecutor) throws {
+        self.executor = executor
+        try executor.database.migrate(Self.schema)
     }
 
     static let schema: SQLiteSchema = {
@@ -71,7 +71,7 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queue
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
-        try await writes.write { connection in
+        try await executor.write { connection in
             try tasks.map { task in
                 var task = task
                 try connection.execute(
@@ -108,13 +108,13 @@ public final class SQLiteTaskStore: TaskStore {
 
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
         // Look before taking the write lock: an idle poll costs a read, not a write transaction.
-        let anyReady = try database.read { connection in
+        let anyReady = try await executor.read { connection in
             try connection.firstRow("SELECT 1 FROM tasks WHERE state = 'waiting' AND blockers = 0 LIMIT 1") { _ in
                 true
             } ?? false
         }
         guard anyReady else { return [] }
-        return try await writes.write { try Self.claim(worker: worker, limit: limit, at: now, in: $0) }
+        return try await executor.write { try Self.claim(worker: worker, limit: limit, at: now, in: $0) }
     }
 
     public func finish(
@@ -123,18 +123,18 @@ public final class SQLiteTaskStore: TaskStore {
         worker: String,
         at now: Date
     ) async throws -> (finished: [TaskStatus], claimed: [TaskStatus]) {
-        try await writes.write { connection in
+        try await executor.write { connection in
             let finished = try Self.finish(completions, at: now, in: connection)
             return (finished, try Self.claim(worker: worker, limit: limit, at: now, in: connection))
         }
     }
 
     public func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
-        try await writes.write { try Self.finish(completions, at: now, in: $0) }
+        try await executor.write { try Self.finish(completions, at: now, in: $0) }
     }
 
     public func updateProgress(of id: TaskID, to report: JSONValue) async throws {
-        _ = try await writes.write { connection in
+        _ = try await executor.write { connection in
             try connection.execute(
                 "UPDATE tasks SET progress = ? WHERE id = ? AND finish_time IS NULL",
                 [.text(report.encoded()), .text(id.rawValue)]
@@ -143,14 +143,14 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus? {
-        try await writes.write { connection in
+        try await executor.write { connection in
             guard let task = try Self.task(id, in: connection) else { return nil }
             return try Self.cancel(task, at: now, in: connection)
         }
     }
 
     public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
-        try await writes.write { connection in
+        try await executor.write { connection in
             let tasks = try connection.rows(
                 "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
                 [.text(group.rawValue)],
@@ -163,11 +163,11 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queries
 
     public func task(_ id: TaskID) async throws -> TaskStatus? {
-        try database.read { try Self.task(id, in: $0) }
+        try await executor.read { try Self.task(id, in: $0) }
     }
 
     public func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus] {
-        try database.read { connection in
+        try await executor.read { connection in
             if let group {
                 return try connection.rows(
                     "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
@@ -180,7 +180,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary {
-        try database.read { connection in
+        try await executor.read { connection in
             var counts: [TaskState: Int] = [:]
             try connection.query(
                 "SELECT state, COUNT(*) FROM tasks WHERE group_id = ? GROUP BY state",
@@ -196,7 +196,7 @@ public final class SQLiteTaskStore: TaskStore {
         let complete = states.filter(\.isComplete).map(\.rawValue).sorted()
         guard !complete.isEmpty else { return 0 }
         let placeholders = Array(repeating: "?", count: complete.count).joined(separator: ", ")
-        return try database.write { connection in
+        return try await executor.write { connection in
             try connection.execute(
                 "DELETE FROM tasks WHERE finish_time IS NOT NULL AND state IN (\(placeholders))",
                 complete.map(SQLiteValue.text)
@@ -205,7 +205,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func purge(finishedBefore cutoff: Date) async throws -> Int {
-        try database.write { connection in
+        try await executor.write { connection in
             try connection.execute(
                 "DELETE FROM tasks WHERE finish_time IS NOT NULL AND finish_time < ?",
                 [.real(cutoff.timeIntervalSince1970)]
@@ -216,7 +216,7 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Workers
 
     public func heartbeat(worker: String, at now: Date) async throws {
-        try database.write { connection in
+        try await executor.write { connection in
             try connection.execute(
                 "INSERT INTO task_workers (name, heartbeat) VALUES (?, ?) "
                     + "ON CONFLICT (name) DO UPDATE SET heartbeat = excluded.heartbeat",
@@ -226,11 +226,11 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func removeWorker(_ worker: String) async throws {
-        try database.write { try $0.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)]) }
+        try await executor.write { try $0.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)]) }
     }
 
     public func cancellationRequests(worker: String) async throws -> [TaskID] {
-        try database.read { connection in
+        try await executor.read { connection in
             try connection.rows(
                 "SELECT id FROM tasks WHERE worker = ? AND finish_time IS NULL AND state = 'canceled' ORDER BY sequence",
                 [.text(worker)]
@@ -239,7 +239,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
-        try database.write { connection in
+        try await executor.write { connection in
             let lost = try connection.rows(
                 "SELECT name, heartbeat FROM task_workers WHERE heartbeat < ?",
                 [.real(cutoff.timeIntervalSince1970)]

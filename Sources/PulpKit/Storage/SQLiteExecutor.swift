@@ -1,10 +1,14 @@
-/// Group commit: concurrent write operations share one transaction and one commit.
+import Dispatch
+
+/// Runs a database's work off Swift's cooperative threads, committing concurrent writes together.
 ///
-/// The first caller to find no flush in progress becomes the flusher: it runs every queued operation
-/// in one immediate transaction, each inside its own savepoint (so one operation's failure undoes only
-/// that operation), commits, and only then resumes the callers. Operations that arrive meanwhile form
-/// the next batch. Nothing is reported before it is committed.
-package final class SQLiteWriteBatcher: Sendable {
+/// SQLite calls block (locks, fsync), so every operation runs on one serial dispatch queue and the
+/// caller suspends instead of blocking a cooperative thread. Writes are group-committed: when the queue
+/// gets to them, all writes waiting at that moment run in one immediate transaction, each inside its own
+/// savepoint (so one operation's failure undoes only that operation), then commit, and only then are
+/// their callers resumed. Nothing is reported before it is committed, and a commit's fsync (with
+/// `synchronous=FULL`) is paid once per batch instead of once per write.
+package final class SQLiteExecutor: Sendable {
     private struct Pending: Sendable {
         let operation: @Sendable (SQLiteConnection) throws -> any Sendable
         let continuation: CheckedContinuation<any Sendable, any Error>
@@ -12,32 +16,50 @@ package final class SQLiteWriteBatcher: Sendable {
 
     private struct State {
         var pending: [Pending] = []
-        var flushing = false
+        var scheduled = false
     }
 
-    private let database: SQLiteDatabase
+    /// The database this executor serves; every store of one file shares one executor.
+    package let database: SQLiteDatabase
+    private let queue: DispatchQueue
     private let state = PulpMutex(State())
 
-    /// Creates a batcher for writes to `database`.
-    package init(database: SQLiteDatabase) { self.database = database }
+    /// Creates the executor of `database`'s asynchronous work.
+    package init(database: SQLiteDatabase) {
+        self.database = database
+        self.queue = DispatchQueue(label: "pulpkit.sqlite.\(database.path)")
+    }
 
     /// Runs `operation` in a (possibly shared) write transaction and returns its result once committed.
+    @discardableResult
     package func write<Result: Sendable>(
         _ operation: @escaping @Sendable (SQLiteConnection) throws -> Result
     ) async throws -> Result {
         let value = try await withCheckedThrowingContinuation { continuation in
-            let leads = state.withLock { state in
+            let schedule = state.withLock { state in
                 state.pending.append(Pending(operation: operation, continuation: continuation))
-                guard !state.flushing else { return false }
-                state.flushing = true
+                guard !state.scheduled else { return false }
+                state.scheduled = true
                 return true
             }
-            if leads { flush() }
+            if schedule { queue.async { self.flush() } }
         }
         // Every value this continuation receives comes from `operation`, whose type is `Result`.
         return value as! Result
     }
 
+    /// Runs `operation` in a read transaction on the database's queue.
+    package func read<Result: Sendable>(
+        _ operation: @escaping @Sendable (SQLiteConnection) throws -> Result
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Swift.Result { try self.database.read(operation) })
+            }
+        }
+    }
+
+    /// Commits the waiting writes, batch after batch, until none waits; runs on `queue` only.
     private func flush() {
         while let batch = nextBatch() {
             var outcomes: [Swift.Result<any Sendable, any Error>] = []
@@ -66,7 +88,7 @@ package final class SQLiteWriteBatcher: Sendable {
     private func nextBatch() -> [Pending]? {
         state.withLock { state in
             guard !state.pending.isEmpty else {
-                state.flushing = false
+                state.scheduled = false
                 return nil
             }
             defer { state.pending.removeAll(keepingCapacity: true) }
