@@ -51,6 +51,15 @@ public enum TaskStoreConformance {
 
     private static func names(_ tasks: [TaskStatus]) -> [String] { tasks.map(\.name) }
 
+    private static func expectRefusal(_ rule: String, _ what: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch is PulpError {
+            return
+        }
+        throw ConformanceFailure(rule: rule, detail: "\(what) must be refused with a PulpError")
+    }
+
     private static func submissionOrder(_ store: any TaskStore) async throws {
         let rule = "1. submission order"
         let first = try await store.insert([task("a"), task("b")])
@@ -59,6 +68,14 @@ public enum TaskStoreConformance {
         try expect(sequences == sequences.sorted() && Set(sequences).count == 3, rule, "sequences \(sequences)")
         try expect(first.allSatisfy { $0.state == .waiting }, rule, "inserted tasks must be waiting")
         try expect(try await store.task(first[0].id)?.name == "a", rule, "an inserted task must be readable")
+        var duplicate = task("duplicate")
+        duplicate.id = first[0].id
+        try await expectRefusal(rule, "a duplicate id") { _ = try await store.insert([task("fresh"), duplicate]) }
+        var running = task("running")
+        running.state = .running
+        try await expectRefusal(rule, "a task that is not waiting") { _ = try await store.insert([running]) }
+        let names = names(try await store.tasks(inGroup: nil))
+        try expect(names == ["a", "b", "c"], rule, "a refused insert must store nothing, found \(names)")
     }
 
     private static func reservations(_ store: any TaskStore) async throws {
@@ -135,7 +152,8 @@ public enum TaskStoreConformance {
         try expect(waiting?.state == .canceled && waiting?.finishTime != nil, rule, "a waiting task ends at once")
         let running = try await store.cancel(tasks[0].id, at: start)
         try expect(running?.state == .canceled && running?.finishTime == nil, rule, "a running task keeps running")
-        try expect(try await store.cancellationRequests(worker: "w") == [tasks[0].id], rule, "request not visible")
+        let stops = try await store.stopRequests(worker: "w", running: [tasks[0].id, TaskID("gone")])
+        try expect(stops == [tasks[0].id, TaskID("gone")], rule, "stop requests \(stops)")
         let claimed = try await store.claim(worker: "w", limit: 5, at: start)
         try expect(claimed.isEmpty, rule, "claimed \(names(claimed)) while a cancelled task still holds its resource")
         let ended = try await store.finish([TaskCompletion(id: tasks[0].id, outcome: .finished(result: 1))], at: start)
@@ -148,16 +166,26 @@ public enum TaskStoreConformance {
 
     private static func lostWorkers(_ store: any TaskStore) async throws {
         let rule = "5. workers"
-        let tasks = try await store.insert([task("lost", ["r"]), task("behind", ["r"])])
+        let tasks = try await store.insert([
+            task("lost", ["r"]), task("behind", ["r"]), task("silent", ["s"]), task("stopping", ["t"]),
+        ])
         try await store.heartbeat(worker: "old", at: start)
         try await store.heartbeat(worker: "alive", at: start.addingTimeInterval(100))
         _ = try await store.claim(worker: "old", limit: 1, at: start)
+        _ = try await store.claim(worker: "never-heartbeat", limit: 1, at: start)
         let recovered = try await store.recoverLostWorkers(heartbeatBefore: start.addingTimeInterval(50), at: start)
-        try expect(recovered.map(\.id) == [tasks[0].id], rule, "recovered \(names(recovered))")
-        try expect(recovered.first?.state == .error, rule, "a lost worker's task must end in error")
-        try expect(names(try await store.claim(worker: "alive", limit: 5, at: start)) == ["behind"], rule, "not freed")
+        try expect(names(recovered) == ["lost", "silent"], rule, "recovered \(names(recovered))")
+        try expect(recovered.allSatisfy { $0.state == .error }, rule, "a lost worker's task must end in error")
+        let stops = try await store.stopRequests(worker: "old", running: [tasks[0].id])
+        try expect(stops == [tasks[0].id], rule, "a lost worker must be told to stop its run")
+        try expect(names(try await store.claim(worker: "alive", limit: 1, at: start)) == ["behind"], rule, "not freed")
         let again = try await store.recoverLostWorkers(heartbeatBefore: start.addingTimeInterval(50), at: start)
         try expect(again.isEmpty, rule, "a lost worker must be forgotten")
+        let claimed = try await store.claim(worker: "alive", limit: 1, at: start)
+        try expect(names(claimed) == ["stopping"], rule, "claimed \(names(claimed))")
+        let removed = try await store.removeWorker("alive", at: start)
+        try expect(Set(names(removed)) == ["behind", "stopping"], rule, "removeWorker ended \(names(removed))")
+        try expect(removed.allSatisfy { $0.state == .error }, rule, "removeWorker must end active tasks in error")
     }
 
     private static func groupsAndRetention(_ store: any TaskStore) async throws {

@@ -322,7 +322,7 @@ struct TaskDispatcherTests {
             for key in ["finish_time", "progress_report", "result", "error", "exception", "traceback", "worker_name"] {
                 #expect(json[key] != nil, "missing \(key)")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await eventually { completions.withLock { $0.count } == 2 }
         }
         #expect(completions.withLock { $0 }.sorted { $0.rawValue < $1.rawValue } == [.error, .finished])
     }
@@ -499,6 +499,157 @@ struct TaskDispatcherTests {
         await #expect(throws: PulpError.self) { try await dispatcher.deleteCompleted(states: []) }
     }
 
+    @Test func aRestartUnderTheSameWorkerNameEndsWhatTheOldProcessLeftRunning() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("tasks.db")
+        let clock = ManualWallClock()
+        let name = "reserved_resource_worker-1@host"
+        var ids: [TaskID] = []
+        do {
+            let store = try SQLiteTaskStore(path: path)
+            let tasks = try await store.insert(
+                (0..<2).map {
+                    TaskStatus(
+                        name: workKind.name,
+                        arguments: ["index": .int($0), "resources": ["r"]],
+                        resources: ["r"],
+                        submitTime: clock.now
+                    )
+                }
+            )
+            ids = tasks.map(\.id)
+            try await store.heartbeat(worker: name, at: clock.now)
+            _ = try await store.claim(worker: name, limit: 1, at: clock.now)
+        }
+        // Restarted at once: the old heartbeat is still fresh, yet the old run cannot be alive.
+        let store = try SQLiteTaskStore(path: path)
+        let dispatcher = TaskDispatcher(
+            store: store,
+            clock: clock,
+            configuration: .init(workerName: name, pollInterval: .milliseconds(10))
+        )
+        dispatcher.register(workKind) { _, arguments in ["index": .int(arguments.index)] }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            defer { group.cancelAll() }
+            let statuses = try await waitForAll(ids, on: dispatcher)
+            #expect(statuses.map(\.state) == [.error, .finished])
+            #expect(statuses[0].error?.description.contains(name) == true)
+        }
+    }
+
+    @Test func aWorkerDeclaredLostStopsItsRun() async throws {
+        let store = InMemoryTaskStore()
+        let started = Gate()
+        let stopped = Gate()
+        try await withDispatcher(store: store) { dispatcher in
+            dispatcher.register("test.long") { _ in
+                started.open()
+                do {
+                    try await Task.sleep(for: .seconds(60))
+                } catch {
+                    stopped.open()
+                    throw error
+                }
+                return nil
+            }
+            let id = try #require(try await dispatcher.dispatch(TaskRequest(name: "test.long")).taskID)
+            await started.wait()
+            // Another dispatcher decides this worker is lost (e.g. its heartbeats failed for 30 s).
+            let recovered = try await store.recoverLostWorkers(heartbeatBefore: .distantFuture, at: .now)
+            #expect(recovered.map(\.id) == [id])
+            await stopped.wait()
+            #expect(try await dispatcher.status(of: id).state == .error)
+        }
+    }
+
+    @Test func cancellingThroughAnotherDispatcherStopsTheRun() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("tasks.db")
+        let started = Gate()
+        let runner = TaskDispatcher(
+            store: try SQLiteTaskStore(path: path),
+            configuration: .init(pollInterval: .milliseconds(10))
+        )
+        runner.register("test.long") { _ in
+            started.open()
+            try await Task.sleep(for: .seconds(60))
+            return nil
+        }
+        // The API process: it dispatches and cancels, and runs nothing itself.
+        let api = TaskDispatcher(store: try SQLiteTaskStore(path: path))
+        api.register("test.long") { _ in nil }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runner.run() }
+            defer { group.cancelAll() }
+            let id = try #require(try await api.dispatch(TaskRequest(name: "test.long")).taskID)
+            await started.wait()
+            try await api.cancel(id)
+            let final = try await api.waitForCompletion(of: id)
+            #expect(final.state == .canceled)
+            #expect(final.workerName == runner.configuration.workerName)
+        }
+    }
+
+    @Test func aFinishWakesAFreeWorkerForTheTasksItUnblocked() async throws {
+        let releaseFirst = Gate()
+        let releaseSecond = Gate()
+        let dispatcher = TaskDispatcher(
+            store: InMemoryTaskStore(),
+            configuration: .init(workerCount: 4, pollInterval: .seconds(30))
+        )
+        dispatcher.register("test.gate") { context in
+            if context.task.arguments["gate"] == 1 { await releaseFirst.wait() }
+            if context.task.arguments["gate"] == 2 { await releaseSecond.wait() }
+            return nil
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await dispatcher.run() }
+            defer { group.cancelAll() }
+            try await Task.sleep(for: .milliseconds(20))
+            let both = try #require(
+                try await dispatcher.dispatch(
+                    TaskRequest(name: "test.gate", arguments: ["gate": 1], resources: ["r1", "r2"])
+                ).taskID
+            )
+            let onFirst = try #require(
+                try await dispatcher.dispatch(TaskRequest(name: "test.gate", arguments: ["gate": 2], resources: ["r1"]))
+                    .taskID
+            )
+            let onSecond = try #require(
+                try await dispatcher.dispatch(TaskRequest(name: "test.gate", arguments: ["gate": 0], resources: ["r2"]))
+                    .taskID
+            )
+            releaseFirst.open()
+            _ = try await dispatcher.waitForCompletion(of: both)
+            // The worker that finished `both` took `onFirst`, which blocks; a free worker must take
+            // `onSecond` at once, not at the next poll 30 s later.
+            let second = try await dispatcher.waitForCompletion(of: onSecond)
+            #expect(second.state == .finished)
+            #expect(try await dispatcher.status(of: onFirst).state == .running)
+            releaseSecond.open()
+            _ = try await dispatcher.waitForCompletion(of: onFirst)
+        }
+    }
+
+    @Test func runningTwiceIsRefused() async throws {
+        try await withDispatcher(store: InMemoryTaskStore()) { dispatcher in
+            try await Task.sleep(for: .milliseconds(20))
+            let error = await #expect(throws: PulpError.self) { try await dispatcher.run() }
+            #expect(error?.httpStatus == 409)
+        }
+    }
+
+    @Test func aHandlersOwnCancellationErrorIsAFailureNotACancel() async throws {
+        try await withDispatcher(store: InMemoryTaskStore()) { dispatcher in
+            dispatcher.register("test.gives_up") { _ in throw CancellationError() }
+            let id = try #require(try await dispatcher.dispatch(TaskRequest(name: "test.gives_up")).taskID)
+            let final = try await dispatcher.waitForCompletion(of: id)
+            #expect(final.state == .error)
+            #expect(final.exception == "Swift.CancellationError")
+        }
+    }
+
     @Test func drainingLetsRunningTasksFinishAndClaimsNothingNew() async throws {
         let store = InMemoryTaskStore()
         let dispatcher = TaskDispatcher(
@@ -525,6 +676,15 @@ struct TaskDispatcherTests {
         #expect(try await dispatcher.status(of: first).state == .finished)
         #expect(try await dispatcher.status(of: second).state == .waiting)
     }
+}
+
+/// Waits, polling every millisecond for at most five seconds, until `condition` holds.
+func eventually(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for _ in 0..<5_000 {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+    Issue.record("condition not met within 5 s", sourceLocation: sourceLocation)
 }
 
 /// A one-shot latch: `wait()` returns once `open()` has been called.

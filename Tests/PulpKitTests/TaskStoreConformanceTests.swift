@@ -58,9 +58,11 @@ struct TaskStoreConformanceTests {
             func heartbeat(worker: String, at now: Date) async throws {
                 try await base.heartbeat(worker: worker, at: now)
             }
-            func removeWorker(_ worker: String) async throws { try await base.removeWorker(worker) }
-            func cancellationRequests(worker: String) async throws -> [TaskID] {
-                try await base.cancellationRequests(worker: worker)
+            func removeWorker(_ worker: String, at now: Date) async throws -> [TaskStatus] {
+                try await base.removeWorker(worker, at: now)
+            }
+            func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID] {
+                try await base.stopRequests(worker: worker, running: running)
             }
             func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
                 try await base.recoverLostWorkers(heartbeatBefore: cutoff, at: now)

@@ -8,7 +8,13 @@ public final class InMemoryTaskStore: TaskStore {
     public init() {}
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
-        table.withLock { table in tasks.map { table.insert($0) } }
+        try TaskStatus.validateNew(tasks)
+        return try table.withLock { table throws(PulpError) in
+            if let duplicate = tasks.first(where: { table.sequences[$0.id] != nil }) {
+                throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.id)", propertyNames: ["task_id"])
+            }
+            return tasks.map { table.insert($0) }
+        }
     }
 
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
@@ -79,14 +85,19 @@ public final class InMemoryTaskStore: TaskStore {
         table.withLock { $0.workers[worker] = now }
     }
 
-    public func removeWorker(_ worker: String) async throws {
-        _ = table.withLock { $0.workers.removeValue(forKey: worker) }
+    public func removeWorker(_ worker: String, at now: Date) async throws -> [TaskStatus] {
+        table.withLock { table in
+            let last = table.workers.removeValue(forKey: worker)
+            return table.fail(ofWorkers: [worker: last], at: now)
+        }
     }
 
-    public func cancellationRequests(worker: String) async throws -> [TaskID] {
+    public func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID] {
         table.withLock { table in
-            table.running.compactMap { table.tasks[$0] }
-                .filter { $0.workerName == worker && $0.state == .canceled }.map(\.id)
+            running.filter { id in
+                guard let task = table.sequences[id].flatMap({ table.tasks[$0] }) else { return true }
+                return task.mustStop(on: worker)
+            }
         }
     }
 
@@ -164,18 +175,29 @@ struct TaskTable {
     }
 
     mutating func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) -> [TaskStatus] {
-        let lost = workers.filter { $0.value < cutoff }
+        // Lost: every worker with running tasks and no heartbeat since the cutoff, even with no row at all.
+        var lost: [String: Date?] = [:]
+        for sequence in running {
+            guard let worker = tasks[sequence]?.workerName else { continue }
+            let last = workers[worker]
+            if last.map({ $0 < cutoff }) ?? true { lost[worker] = last }
+        }
+        for (worker, last) in workers where last < cutoff { workers.removeValue(forKey: worker) }
+        return fail(ofWorkers: lost, at: now)
+    }
+
+    /// Ends the running tasks of `lost` workers (with their last heartbeat, if any) in `error`.
+    mutating func fail(ofWorkers lost: [String: Date?], at now: Date) -> [TaskStatus] {
         guard !lost.isEmpty else { return [] }
-        for worker in lost.keys { workers.removeValue(forKey: worker) }
-        var recovered: [TaskStatus] = []
+        var failed: [TaskStatus] = []
         for sequence in running.sorted() {
             guard var task = tasks[sequence], let worker = task.workerName, let last = lost[worker] else { continue }
             task.failForLostWorker(worker, lastHeartbeat: last, at: now)
             tasks[sequence] = task
             release(task)
-            recovered.append(task)
+            failed.append(task)
         }
-        return recovered
+        return failed
     }
 
     mutating func delete(where shouldDelete: (TaskStatus) -> Bool) -> Int {

@@ -71,8 +71,18 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queue
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
-        try await executor.write { connection in
-            try tasks.map { task in
+        try TaskStatus.validateNew(tasks)
+        return try await executor.write { connection in
+            for task in tasks {
+                let exists = try connection.firstRow("SELECT 1 FROM tasks WHERE id = ?", [.text(task.id.rawValue)]) {
+                    _ in
+                    true
+                }
+                if exists != nil {
+                    throw PulpError.conflict("Duplicate resource: task_id=\(task.id)", propertyNames: ["task_id"])
+                }
+            }
+            return try tasks.map { task in
                 var task = task
                 try connection.execute(
                     """
@@ -205,12 +215,27 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func purge(finishedBefore cutoff: Date) async throws -> Int {
-        try await executor.write { connection in
-            try connection.execute(
-                "DELETE FROM tasks WHERE finish_time IS NOT NULL AND finish_time < ?",
-                [.real(cutoff.timeIntervalSince1970)]
-            )
+        // Look first, then delete in chunks, so a large purge never holds the write lock for long.
+        let bound = SQLiteValue.real(cutoff.timeIntervalSince1970)
+        var deleted = 0
+        while try await executor.read({ connection in
+            try connection.firstRow(
+                "SELECT 1 FROM tasks WHERE finish_time IS NOT NULL AND finish_time < ? LIMIT 1",
+                [bound]
+            ) { _ in true } ?? false
+        }) {
+            deleted += try await executor.write { connection in
+                try connection.execute(
+                    """
+                    DELETE FROM tasks WHERE sequence IN (
+                        SELECT sequence FROM tasks WHERE finish_time IS NOT NULL AND finish_time < ? LIMIT 1000
+                    )
+                    """,
+                    [bound]
+                )
+            }
         }
+        return deleted
     }
 
     // MARK: - Workers
@@ -225,44 +250,74 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    public func removeWorker(_ worker: String) async throws {
-        try await executor.write { try $0.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)]) }
+    public func removeWorker(_ worker: String, at now: Date) async throws -> [TaskStatus] {
+        try await executor.write { connection in
+            let last = try connection.firstRow(
+                "SELECT heartbeat FROM task_workers WHERE name = ?",
+                [.text(worker)]
+            ) { Date(timeIntervalSince1970: $0.double(0)) }
+            try connection.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)])
+            return try Self.fail(worker: worker, lastHeartbeat: last, at: now, in: connection)
+        }
     }
 
-    public func cancellationRequests(worker: String) async throws -> [TaskID] {
-        try await executor.read { connection in
-            try connection.rows(
-                "SELECT id FROM tasks WHERE worker = ? AND finish_time IS NULL AND state = 'canceled' ORDER BY sequence",
-                [.text(worker)]
-            ) { TaskID($0.text(0)) }
+    public func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID] {
+        guard !running.isEmpty else { return [] }
+        return try await executor.read { connection in
+            try running.filter { id in
+                guard let task = try Self.task(id, in: connection) else { return true }
+                return task.mustStop(on: worker)
+            }
         }
     }
 
     public func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
-        try await executor.write { connection in
-            let lost = try connection.rows(
-                "SELECT name, heartbeat FROM task_workers WHERE heartbeat < ?",
-                [.real(cutoff.timeIntervalSince1970)]
-            ) { ($0.text(0), Date(timeIntervalSince1970: $0.double(1))) }
-            var recovered: [TaskStatus] = []
-            for (worker, heartbeat) in lost {
-                let tasks = try connection.rows(
-                    "SELECT \(Self.columns) FROM tasks WHERE worker = ? AND finish_time IS NULL ORDER BY sequence",
-                    [.text(worker)],
-                    Self.task
-                )
-                for var task in tasks {
-                    task.failForLostWorker(worker, lastHeartbeat: heartbeat, at: now)
-                    try Self.saveEnd(of: task, in: connection)
-                    recovered.append(task)
-                }
-                try connection.execute("DELETE FROM task_workers WHERE name = ?", [.text(worker)])
+        let bound = SQLiteValue.real(cutoff.timeIntervalSince1970)
+        // Lost: every worker with active tasks and no heartbeat since the cutoff, even with no row at all.
+        let lostQuery = """
+            SELECT DISTINCT tasks.worker, task_workers.heartbeat FROM tasks
+            LEFT JOIN task_workers ON task_workers.name = tasks.worker
+            WHERE tasks.finish_time IS NULL AND tasks.worker IS NOT NULL
+                AND (task_workers.heartbeat IS NULL OR task_workers.heartbeat < ?)
+            """
+        let anyLost = try await executor.read { connection in
+            try connection.firstRow(lostQuery, [bound]) { _ in true } != nil
+                || connection.firstRow("SELECT 1 FROM task_workers WHERE heartbeat < ? LIMIT 1", [bound]) { _ in true }
+                    != nil
+        }
+        guard anyLost else { return [] }
+        return try await executor.write { connection in
+            let lost = try connection.rows(lostQuery, [bound]) { row in
+                (row.text(0), row.isNull(1) ? nil : Date(timeIntervalSince1970: row.double(1)))
             }
-            return recovered
+            try connection.execute("DELETE FROM task_workers WHERE heartbeat < ?", [bound])
+            return try lost.flatMap { worker, last in
+                try Self.fail(worker: worker, lastHeartbeat: last, at: now, in: connection)
+            }.sorted { $0.sequence < $1.sequence }
         }
     }
 
     // MARK: - Rows
+
+    /// Ends every active task of `worker` in `error`, saying the worker was lost.
+    private static func fail(
+        worker: String,
+        lastHeartbeat: Date?,
+        at now: Date,
+        in connection: SQLiteConnection
+    ) throws -> [TaskStatus] {
+        let tasks = try connection.rows(
+            "SELECT \(columns) FROM tasks WHERE worker = ? AND finish_time IS NULL ORDER BY sequence",
+            [.text(worker)],
+            task
+        )
+        return try tasks.map { task in
+            var task = task
+            task.failForLostWorker(worker, lastHeartbeat: lastHeartbeat, at: now)
+            try saveEnd(of: task, in: connection)
+            return task
+        }
+    }
 
     private static func claim(
         worker: String,

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 extension TaskDispatcher {
@@ -7,8 +8,19 @@ extension TaskDispatcher {
     /// On cancellation it drains: it claims nothing more, lets running tasks finish for the configured
     /// grace period, then cancels them, and returns once none runs. Start it once per dispatcher.
     public func run() async throws {
-        try await store.heartbeat(worker: configuration.workerName, at: clock.now)
-        try await recoverLostWorkers()
+        guard pool.withLock({ $0.start() }) else {
+            throw PulpError.conflict("This dispatcher is already running; start run() once")
+        }
+        do {
+            // A worker that is only starting runs nothing: end whatever an earlier process left
+            // running under this name, then announce this one and recover workers that were lost.
+            await notify(try await store.removeWorker(configuration.workerName, at: clock.now))
+            try await store.heartbeat(worker: configuration.workerName, at: clock.now)
+            try await recoverLostWorkers()
+        } catch {
+            pool.withLock { $0.abortStart() }
+            throw error
+        }
         // The serving loop runs in its own task so that cancelling `run()` starts a drain instead of
         // cancelling every running handler at once.
         let serving = Task { await self.serve() }
@@ -17,7 +29,8 @@ extension TaskDispatcher {
         } onCancel: {
             self.beginDrain()
         }
-        try? await store.removeWorker(configuration.workerName)
+        // Anything still active here (a completion the store kept refusing) ends now, not never.
+        await notify((try? await store.removeWorker(configuration.workerName, at: clock.now)) ?? [])
     }
 
     /// Waits until a task is complete (finished, failed or cancelled and stopped) and returns it.
@@ -56,12 +69,15 @@ extension TaskDispatcher {
         }
     }
 
-    /// Rings the doorbell every poll interval, and cancels local runs of tasks cancelled elsewhere.
+    /// Rings the doorbell every poll interval, and stops local runs the store says must stop
+    /// (cancelled elsewhere, or failed as lost while this worker was unreachable).
     private func poll() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.pollInterval)
-            if !pool.withLock({ $0.running.isEmpty }),
-                let ids = try? await store.cancellationRequests(worker: configuration.workerName)
+            let running = pool.withLock { Array($0.running) }
+            if !running.isEmpty,
+                let ids = try? await store.stopRequests(worker: configuration.workerName, running: running),
+                !ids.isEmpty
             {
                 cancelLocally(ids)
             }
@@ -100,14 +116,17 @@ extension TaskDispatcher {
             let completion = await run(task)
             let wantsMore = !Task.isCancelled && pool.withLock { $0.isServing }
             let (completed, next) = await record(completion, claimingNext: wantsMore)
-            if let completed {
-                for observer in observers.withLock({ $0 }) { await observer(completed) }
-            }
-            guard let next else {
+            // Hand the slot over before observers run, so a cancel of `next` finds its Swift task.
+            var continues = false
+            if let next {
+                continues = handOver(from: task.id, to: next)
+                // The finish may have unblocked other tasks: wake a free worker for them.
+                if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
+            } else {
                 release(task.id)
-                return
             }
-            guard handOver(from: task.id, to: next) else { return }
+            if let completed { await notify([completed]) }
+            guard let next, continues else { return }
             task = next
         }
     }
@@ -134,26 +153,42 @@ extension TaskDispatcher {
 
     /// Stores a completion, claiming this worker's next task in the same step when it wants one.
     ///
-    /// While the store fails (e.g. a locked database) it retries the completion alone, for up to ~30 s.
+    /// A completion is never dropped while the dispatcher serves: a failing store (a locked or full
+    /// disk) is retried with backoff until it takes it, and the worker's slot and the task's
+    /// resources stay taken meanwhile. Once draining, it gives up after a dozen tries; `run()` then
+    /// ends the task through ``TaskStore/removeWorker(_:at:)``.
     private func record(
         _ completion: TaskCompletion,
         claimingNext wantsMore: Bool
     ) async -> (completed: TaskStatus?, next: TaskStatus?) {
-        if let result = try? await store.finish(
-            [completion],
-            thenClaim: wantsMore ? 1 : 0,
-            worker: configuration.workerName,
-            at: clock.now
-        ) {
-            return (result.finished.first, result.claimed.first)
-        }
         var delay = Duration.milliseconds(5)
-        for _ in 0..<12 {
-            try? await Task.sleep(for: delay)
-            if let stored = try? await store.finish([completion], at: clock.now) { return (stored.first, nil) }
+        var attempts = 0
+        while true {
+            let claim = wantsMore && attempts == 0 ? 1 : 0
+            if let result = try? await store.finish(
+                [completion],
+                thenClaim: claim,
+                worker: configuration.workerName,
+                at: clock.now
+            ) {
+                return (result.finished.first, result.claimed.first)
+            }
+            attempts += 1
+            if attempts >= 12, !pool.withLock({ $0.isServing }) { return (nil, nil) }
+            await pause(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
-        return (nil, nil)
+    }
+
+    /// Waits for `duration` even in a cancelled task (a retry must back off, not spin).
+    private func pause(for duration: Duration) async {
+        let parts = duration.components
+        let nanoseconds = Int(parts.seconds) * 1_000_000_000 + Int(parts.attoseconds / 1_000_000_000)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                continuation.resume()
+            }
+        }
     }
 
     /// Moves this worker's slot from `id` to `next`; `false` when `next` must run in a new Swift task.
@@ -180,7 +215,8 @@ extension TaskDispatcher {
     }
 
     private static func outcome(of error: any Error, in task: TaskStatus) -> TaskOutcome {
-        if error is CancellationError || Task.isCancelled { return .canceled }
+        // Cancelled means this run was cancelled; a handler's own CancellationError is a failure.
+        if Task.isCancelled { return .canceled }
         let exception = String(reflecting: type(of: error))
         var traceback = "Task \(task.name) (\(task.id)) failed.\n\(exception): \(error)"
         if let error = error as? PulpError { traceback += "\n  thrown at \(error.location)" }

@@ -36,6 +36,18 @@ public struct TaskDispatcherConfiguration: Sendable {
         self.drainGracePeriod = drainGracePeriod
     }
 
+    /// The configuration with every value made usable: at least one worker, a poll interval of at
+    /// least a millisecond, and a heartbeat interval of at most a third of the worker timeout.
+    func normalized() -> TaskDispatcherConfiguration {
+        var copy = self
+        copy.workerCount = max(1, workerCount)
+        copy.pollInterval = max(pollInterval, .milliseconds(1))
+        copy.workerTimeout = max(workerTimeout, 1)
+        copy.heartbeatInterval = min(max(heartbeatInterval, .milliseconds(10)), .seconds(copy.workerTimeout / 3))
+        copy.retention = max(retention, 0)
+        return copy
+    }
+
     /// A name unique to this dispatcher: `worker-<random>@<host>`.
     public static func defaultWorkerName() -> String {
         "worker-\(UUID().uuidString.prefix(8).lowercased())@\(ProcessInfo.processInfo.hostName)"
@@ -72,8 +84,8 @@ public final class TaskDispatcher: Sendable {
     ) {
         self.store = store
         self.clock = clock
-        self.configuration = configuration
-        self.pool = PulpMutex(WorkerPoolStateMachine(workerCount: configuration.workerCount))
+        self.configuration = configuration.normalized()
+        self.pool = PulpMutex(WorkerPoolStateMachine(workerCount: self.configuration.workerCount))
     }
 
     // MARK: - Handlers and observers
@@ -97,7 +109,9 @@ public final class TaskDispatcher: Sendable {
         handlers.withLock { $0[kind.name] = handler }
     }
 
-    /// Calls `observer` with the final status of every task this dispatcher completes, after it is stored.
+    /// Calls `observer` with the final status of every task this dispatcher ends, after it is stored:
+    /// runs it completes, waiting tasks it cancels, and tasks of lost workers it recovers. Tasks ended
+    /// by other dispatchers are reported to their observers.
     public func onCompletion(_ observer: @escaping @Sendable (TaskStatus) async -> Void) {
         observers.withLock { $0.append(observer) }
     }
@@ -181,20 +195,38 @@ public final class TaskDispatcher: Sendable {
     /// - Throws: a 404 ``PulpError`` for an unknown id.
     @discardableResult
     public func cancel(_ id: TaskID) async throws -> TaskStatus {
-        guard let task = try await store.cancel(id, at: clock.now) else {
+        let now = clock.now
+        guard let task = try await store.cancel(id, at: now) else {
             throw PulpError.missingResource(["task_id": id.rawValue])
         }
         cancelLocally([id])
+        await notify(Self.endedWaiting([task], at: now))
         return task
+    }
+
+    /// The tasks that this very cancellation ended while they were waiting (running ones end later).
+    private static func endedWaiting(_ tasks: [TaskStatus], at now: Date) -> [TaskStatus] {
+        tasks.filter { $0.state == .canceled && $0.startTime == nil && $0.finishTime == now }
+    }
+
+    /// Calls every observer with every task, in order.
+    func notify(_ tasks: [TaskStatus]) async {
+        guard !tasks.isEmpty else { return }
+        let observers = self.observers.withLock { $0 }
+        for task in tasks {
+            for observer in observers { await observer(task) }
+        }
     }
 
     /// Cancels every incomplete task of a group.
     ///
     /// - Throws: a 404 ``PulpError`` when the group has no tasks.
     public func cancelGroup(_ id: TaskGroupID) async throws {
-        let tasks = try await store.cancelGroup(id, at: clock.now)
+        let now = clock.now
+        let tasks = try await store.cancelGroup(id, at: now)
         guard !tasks.isEmpty else { throw PulpError.missingResource(["task_group": id.rawValue]) }
         cancelLocally(tasks.filter { $0.state == .canceled }.map(\.id))
+        await notify(Self.endedWaiting(tasks, at: now))
     }
 
     func cancelLocally(_ ids: [TaskID]) {
@@ -215,7 +247,7 @@ public final class TaskDispatcher: Sendable {
     /// The tasks whose Task Report JSON matches `criteria`, in submission order before the criteria's sort.
     public func tasks(matching criteria: Criteria = Criteria()) async throws -> [TaskStatus] {
         let tasks = try await store.tasks(inGroup: nil)
-        let byID = Dictionary(uniqueKeysWithValues: tasks.map { ($0.id.rawValue, $0) })
+        let byID = Dictionary(tasks.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
         return criteria.apply(to: tasks.map(\.json)).compactMap { $0["task_id"]?.stringValue.flatMap { byID[$0] } }
     }
 
@@ -257,10 +289,10 @@ public final class TaskDispatcher: Sendable {
     @discardableResult
     public func recoverLostWorkers() async throws -> [TaskStatus] {
         let now = clock.now
-        return try await store.recoverLostWorkers(
-            heartbeatBefore: now.addingTimeInterval(-configuration.workerTimeout),
-            at: now
-        )
+        let cutoff = now.addingTimeInterval(-configuration.workerTimeout)
+        let recovered = try await store.recoverLostWorkers(heartbeatBefore: cutoff, at: now)
+        await notify(recovered)
+        return recovered
     }
 }
 

@@ -6,7 +6,8 @@ public import Foundation
 /// store alone decides which task runs where. Every conformer must keep these rules (the conformance
 /// suite in PulpKitTesting checks them):
 ///
-/// 1. **Submission order.** ``insert(_:)`` gives each task a ``TaskStatus/sequence`` greater than every
+/// 1. **Submission order.** ``insert(_:)`` takes only new, waiting tasks (a duplicate id or any other
+///    state is refused and nothing is stored) and gives each a ``TaskStatus/sequence`` greater than every
 ///    earlier one.
 /// 2. **Reservations.** ``claim(worker:limit:at:)`` atomically takes, in sequence order, only waiting
 ///    tasks that no earlier *active* task (waiting, running, or canceled but not yet finished) shares
@@ -18,12 +19,16 @@ public import Foundation
 /// 4. **Cancellation.** ``cancel(_:at:)`` makes a waiting task `canceled` and finished at once, frees
 ///    its place in the queues, and never lets it be claimed; a running task becomes `canceled` but
 ///    keeps its resources until its worker reports the run is over; a complete task is unchanged.
-/// 5. **Workers.** A worker heartbeats; ``recoverLostWorkers(heartbeatBefore:at:)`` ends the active
-///    tasks of every worker whose last heartbeat is older than the cutoff in `error`, frees their
-///    resources and forgets the worker.
+/// 5. **Workers.** A worker heartbeats; ``recoverLostWorkers(heartbeatBefore:at:)`` ends in `error`
+///    every active task whose worker has no heartbeat at or after the cutoff (a stale one or none at
+///    all), frees their resources and forgets stale workers. ``removeWorker(_:at:)`` does the same for
+///    one worker at once. ``stopRequests(worker:running:)`` tells a worker which of its runs to stop.
 /// 6. **Durability.** A change is stored before the call that makes it returns.
 public protocol TaskStore: Sendable {
     /// Adds new waiting tasks, in order, and returns them with their sequence numbers.
+    ///
+    /// - Throws: a 409 ``PulpError`` for an id already stored, a 400 for a task that is not new and
+    ///   waiting; nothing is stored then.
     func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus]
 
     /// Claims up to `limit` runnable tasks for `worker` (rule 2).
@@ -68,13 +73,16 @@ public protocol TaskStore: Sendable {
     /// Records that `worker` is alive.
     func heartbeat(worker: String, at now: Date) async throws
 
-    /// Forgets a worker that stopped cleanly.
-    func removeWorker(_ worker: String) async throws
+    /// Forgets a worker, ending in `error` any task still active under its name (rule 5): a worker that
+    /// stops, or starts again under the same name, runs nothing. Returns the tasks it ended.
+    func removeWorker(_ worker: String, at now: Date) async throws -> [TaskStatus]
 
-    /// The tasks `worker` runs that were marked `canceled` since they started (cancelled elsewhere).
-    func cancellationRequests(worker: String) async throws -> [TaskID]
+    /// The tasks among `running` (those `worker` runs) whose runs must stop: cancelled, already ended
+    /// (e.g. failed as lost), claimed by another worker, or deleted.
+    func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID]
 
-    /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5).
+    /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5); returns them
+    /// in sequence order.
     func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus]
 }
 
@@ -93,6 +101,25 @@ extension TaskStore {
 }
 
 extension TaskStatus {
+    /// Checks that a task can be inserted: new and waiting.
+    static func validateNew(_ tasks: [TaskStatus]) throws(PulpError) {
+        for task in tasks where task.state != .waiting || task.startTime != nil || task.finishTime != nil {
+            throw PulpError.invalid(
+                "state",
+                "only new, waiting tasks can be inserted; \(task.id) is \(task.state.rawValue)"
+            )
+        }
+        var seen: Set<TaskID> = []
+        for task in tasks where !seen.insert(task.id).inserted {
+            throw PulpError.conflict("Duplicate resource: task_id=\(task.id)", propertyNames: ["task_id"])
+        }
+    }
+
+    /// Whether the run `worker` has of this task must stop (see ``TaskStore/stopRequests(worker:running:)``).
+    func mustStop(on worker: String) -> Bool {
+        state == .canceled || finishTime != nil || workerName != worker
+    }
+
     /// The state a lost worker's task ends in: `error`, saying which worker was lost and since when.
     mutating func failForLostWorker(_ worker: String, lastHeartbeat: Date?, at now: Date) {
         let since = lastHeartbeat.map { " since \(ISO8601DateTime.utcString($0))" } ?? ""
