@@ -10,6 +10,9 @@ public final class SQLiteTaskStore: TaskStore {
     private let executor: SQLiteExecutor
 
     /// Opens (creating if needed) the task tables in the database file at `path`.
+    ///
+    /// With `.normal` (the default) every change is committed before it is reported and survives the
+    /// process crashing; `.full` also survives a power loss, at an fsync per group commit.
     public convenience init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
         let database = try SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level))
         try self.init(executor: SQLiteExecutor(database: database))

@@ -60,6 +60,9 @@ public struct TaskDispatcherConfiguration: Sendable {
 /// Register handlers by name, then `dispatch` tasks; ``run()`` is the long-running loop that claims
 /// tasks from the ``TaskStore`` and runs them (start it once, e.g. in a `ServiceGroup`). Dispatching
 /// works without `run()`: the tasks wait in the store for any dispatcher that serves it.
+///
+/// Every dispatcher that runs (`run()`) on a shared store must register every handler name that is
+/// dispatched to that store, as every Pulp worker has every plugin: any of them may claim any task.
 public final class TaskDispatcher: Sendable {
     /// The store that holds every task and is the queue.
     public let store: any TaskStore
