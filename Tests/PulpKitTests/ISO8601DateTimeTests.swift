@@ -1,5 +1,6 @@
 import Foundation
 import PulpKit
+import PulpKitTesting
 import Testing
 
 struct ISO8601DateTimeTests {
@@ -106,7 +107,7 @@ struct ISO8601DateTimeTests {
     }
 
     @Test func pulpTimestampsMatchFoundationAndRoundTrip() {
-        var random = ISO8601Fixtures.Random(state: 42)
+        var random = SeededRandomNumberGenerator(seed: 42)
         for _ in 0..<20_000 {
             let seconds = Double.random(in: -2_208_988_800...7_258_118_400, using: &random)
             let date = Date(timeIntervalSince1970: seconds)

@@ -3,19 +3,6 @@ import PulpKit
 
 /// Shared helpers of the ISO 8601 suites.
 enum ISO8601Fixtures {
-    /// A small deterministic generator (SplitMix64), so the random cross-checks are reproducible.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     /// Foundation's Gregorian calendar in UTC: the reference the hand-written arithmetic is checked against.
     static let gregorianUTC: Calendar = {
         var calendar = Calendar(identifier: .gregorian)

@@ -1,19 +1,7 @@
 import Foundation
 import PulpKit
+import PulpKitTesting
 import Testing
-
-/// A deterministic generator (SplitMix64) so a failing chunking can be replayed from its seed.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 /// `count` bytes of the pattern `(7 * i + 3) mod 256`, the input of the boundary-length vectors.
 private func pattern(_ count: Int) -> [UInt8] {
@@ -93,7 +81,7 @@ struct SHA256StreamingTests {
     @Test(arguments: [1, 2, 3, 42, 1234, 99_999])
     func randomChunkSizesMatchOneShot(seed: UInt64) {
         let bytes = pattern(20_000)
-        var generator = SplitMix64(state: seed)
+        var generator = SeededRandomNumberGenerator(seed: seed)
         var hasher = SHA256()
         var offset = 0
         while offset < bytes.count {

@@ -132,7 +132,7 @@ struct TaskDispatcherTests {
     func runsMultiResourceTasksWithoutDeadlockOrOverlap(kind: TaskStoreKind) async throws {
         let directory = try TemporaryDirectory()
         let recorder = ReservationRecorder()
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandomNumberGenerator(seed: 7)
         let requests = (0..<300).map { index in
             let count = Int.random(in: 1...3, using: &generator)
             let resources = (0..<5).map { "res-\($0)" }.shuffled(using: &generator).prefix(count)
@@ -708,20 +708,5 @@ final class Gate: Sendable {
             }
             if isOpen { continuation.resume() }
         }
-    }
-}
-
-/// A small deterministic random number generator (SplitMix64) for reproducible test data.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
