@@ -8,6 +8,7 @@ import Foundation
 let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
     ("core", runCoreBenchmarks),
     ("tasks", runTaskBenchmarks),
+    ("sync", runSyncBenchmarks),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
