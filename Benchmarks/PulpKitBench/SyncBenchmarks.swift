@@ -4,6 +4,7 @@ import PulpKit
 /// `sync`: the figures of the sync issue that exist so far.
 func runSyncBenchmarks(_ context: BenchmarkContext) async throws {
     try benchmarkSHA256(context)
+    try await benchmarkHistoryQuery(context)
 }
 
 /// `sync.sha256.ratio_to_sha256sum`: PulpKit's SHA-256 over a 256 MiB file, as a fraction of the speed of
