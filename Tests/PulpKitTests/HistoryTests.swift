@@ -4,22 +4,6 @@ import Testing
 
 @testable import PulpKit
 
-/// The two history stores every store test runs against.
-enum HistoryStoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory
-    case sqlite
-
-    var testDescription: String { rawValue }
-
-    /// A new, empty store; SQLite stores live in `directory`.
-    func make(in directory: borrowing TemporaryDirectory) throws -> any HistoryStore {
-        switch self {
-        case .memory: InMemoryHistoryStore()
-        case .sqlite: try SQLiteHistoryStore(path: directory.path("history.db"))
-        }
-    }
-}
-
 /// Entries and instants shared by the history suites.
 enum HistoryFixtures {
     /// The instant of a `YYYY-MM-DDTHH:MM:SSZ` text.
@@ -84,10 +68,10 @@ struct HistoryStoreTests {
         #expect(failure?.rule == "2. order")
     }
 
-    @Test(arguments: HistoryStoreKind.allCases)
-    func concurrentAppendsAreAllKeptInOrder(kind: HistoryStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func concurrentAppendsAreAllKeptInOrder(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.historyStore(in: directory)
         let base = HistoryFixtures.date("2016-03-01T00:00:00Z")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
@@ -104,10 +88,10 @@ struct HistoryStoreTests {
         #expect(entries.map(\.started) == entries.map(\.started).sorted())
     }
 
-    @Test(arguments: HistoryStoreKind.allCases)
-    func retentionPurgesEntriesOlderThanSixtyDaysByDefault(kind: HistoryStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func retentionPurgesEntriesOlderThanSixtyDaysByDefault(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.historyStore(in: directory)
         let now = HistoryFixtures.date("2016-05-01T00:00:00Z")
         let ages: [(String, TimeInterval)] = [
             ("61d", 61 * 86_400), ("60d1s", 60 * 86_400 + 1), ("60d", 60 * 86_400), ("59d", 59 * 86_400), ("now", 0),
@@ -128,10 +112,10 @@ struct HistoryStoreTests {
         #expect(try await store.entries(for: "zoo", matching: SyncHistoryQuery()).map(\.id) == ["now"])
     }
 
-    @Test(arguments: HistoryStoreKind.allCases)
-    func fractionalSecondsAreDroppedSoWhatIsShownIsWhatFiltersSee(kind: HistoryStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func fractionalSecondsAreDroppedSoWhatIsShownIsWhatFiltersSee(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.historyStore(in: directory)
         var entry = HistoryFixtures.entry("a", "2016-03-01T10:00:00Z")
         entry.started = HistoryFixtures.date("2016-03-01T10:00:00Z").addingTimeInterval(0.75)
         entry.completed = HistoryFixtures.date("2016-03-01T10:02:13Z").addingTimeInterval(0.999)
@@ -194,10 +178,10 @@ struct HistoryStoreTests {
         #expect(try await store.entries(for: "zoo", matching: SyncHistoryQuery()).map(\.id) == ["c", "a", "b"])
     }
 
-    @Test(arguments: HistoryStoreKind.allCases)
-    func aDuplicateIsAConflictNamingTheID(kind: HistoryStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func aDuplicateIsAConflictNamingTheID(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.historyStore(in: directory)
         try await store.append(HistoryFixtures.entry("same", "2016-03-01T10:00:00Z"))
         let error = await #expect(throws: PulpError.self) {
             try await store.append(HistoryFixtures.entry("same", "2016-03-02T10:00:00Z", repository: "farm"))
@@ -225,14 +209,14 @@ struct HistoryDateFilterTests {
         ("2016-03-01T10:00:00", "2016-03-01T10:00:00", ["a"]),
     ]
 
-    @Test(arguments: HistoryStoreKind.allCases, cases)
+    @Test(arguments: StorageBackend.allCases, cases)
     func boundsWithOffsetsAreComparedAsInstants(
-        kind: HistoryStoreKind,
+        kind: StorageBackend,
         bounds: (start: String?, end: String?, expected: [HistoryEntryID])
     ) async throws {
         let (start, end, expected) = bounds
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.historyStore(in: directory)
         for (id, started) in [("a", "10:00:00"), ("b", "10:30:00"), ("c", "11:00:00")] {
             try await store.append(HistoryFixtures.entry(id, "2016-03-01T\(started)Z"))
         }

@@ -3,20 +3,6 @@ import Testing
 
 @testable import PulpKit
 
-/// A fresh directory under the system temporary directory, removed when the test ends.
-struct TemporaryDirectory: ~Copyable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("pulpkit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
 struct SQLiteDatabaseTests {
     private func schema(_ count: Int) -> SQLiteSchema {
         var schema = SQLiteSchema(store: "things")

@@ -4,22 +4,6 @@ import Testing
 
 @testable import PulpKit
 
-/// The two task stores every dispatcher test runs against.
-enum TaskStoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory
-    case sqlite
-
-    var testDescription: String { rawValue }
-
-    /// A new, empty store; SQLite stores live in `directory`.
-    func make(in directory: borrowing TemporaryDirectory) throws -> any TaskStore {
-        switch self {
-        case .memory: InMemoryTaskStore()
-        case .sqlite: try SQLiteTaskStore(path: directory.path("tasks.db"))
-        }
-    }
-}
-
 /// Records when tasks start and end on each resource, and every overlap it sees.
 final class ReservationRecorder: Sendable {
     private struct State {
@@ -101,12 +85,12 @@ func waitForAll(_ ids: [TaskID], on dispatcher: TaskDispatcher) async throws -> 
 }
 
 struct TaskDispatcherTests {
-    @Test(arguments: TaskStoreKind.allCases)
-    func runsTasksOnACommonResourceOneAtATimeInSubmissionOrder(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func runsTasksOnACommonResourceOneAtATimeInSubmissionOrder(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let recorder = ReservationRecorder()
         let count = 1_000
-        let statuses = try await withDispatcher(store: try kind.make(in: directory), recorder: recorder) { dispatcher in
+        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) { dispatcher in
             var ids: [TaskID] = []
             for index in 0..<count {
                 let resources = ["pulp:repository:r\(index % 20)"]
@@ -128,8 +112,8 @@ struct TaskDispatcherTests {
         #expect(recorder.runs.values.allSatisfy { $0 == 1 })
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func runsMultiResourceTasksWithoutDeadlockOrOverlap(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func runsMultiResourceTasksWithoutDeadlockOrOverlap(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let recorder = ReservationRecorder()
         var generator = SeededRandomNumberGenerator(seed: 7)
@@ -138,7 +122,7 @@ struct TaskDispatcherTests {
             let resources = (0..<5).map { "res-\($0)" }.shuffled(using: &generator).prefix(count)
             return WorkArguments(index: index, resources: Array(resources), spin: index % 4)
         }
-        let statuses = try await withDispatcher(store: try kind.make(in: directory), recorder: recorder) { dispatcher in
+        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) { dispatcher in
             var ids: [TaskID] = []
             for request in requests {
                 let report = try await dispatcher.dispatch(workKind, request, resources: request.resources)
@@ -168,13 +152,13 @@ struct TaskDispatcherTests {
         #expect(recorder.maxConcurrent >= 2)
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func cancellingAWaitingTaskMeansItNeverRuns(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func cancellingAWaitingTaskMeansItNeverRuns(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let gate = Gate()
         let recorder = ReservationRecorder()
         try await withDispatcher(
-            store: try kind.make(in: directory),
+            store: try kind.taskStore(in: directory),
             recorder: recorder
         ) { dispatcher in
             dispatcher.register("test.block") { _ in
@@ -198,12 +182,12 @@ struct TaskDispatcherTests {
         #expect(recorder.runs.isEmpty)
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func cancellingARunningTaskEndsItCanceledNeverFinished(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func cancellingARunningTaskEndsItCanceledNeverFinished(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let started = Gate()
         try await withDispatcher(
-            store: try kind.make(in: directory)
+            store: try kind.taskStore(in: directory)
         ) { dispatcher in
             dispatcher.register("test.sleep") { _ in
                 started.open()
@@ -221,10 +205,10 @@ struct TaskDispatcherTests {
         }
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func cancellingACompleteTaskIsANoOpAndAnUnknownIdIsA404(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func cancellingACompleteTaskIsANoOpAndAnUnknownIdIsA404(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        try await withDispatcher(store: try kind.make(in: directory)) { dispatcher in
+        try await withDispatcher(store: try kind.taskStore(in: directory)) { dispatcher in
             let id = try #require(
                 try await dispatcher.dispatch(workKind, WorkArguments(index: 0, resources: [])).taskID
             )
@@ -236,12 +220,12 @@ struct TaskDispatcherTests {
         }
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func groupsHaveAStateSummaryAndCancelTogether(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func groupsHaveAStateSummaryAndCancelTogether(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let gate = Gate()
         try await withDispatcher(
-            store: try kind.make(in: directory),
+            store: try kind.taskStore(in: directory),
             workers: 2
         ) { dispatcher in
             dispatcher.register("test.block") { _ in
@@ -327,10 +311,10 @@ struct TaskDispatcherTests {
         #expect(completions.withLock { $0 }.sorted { $0.rawValue < $1.rawValue } == [.error, .finished])
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func refusesBadDispatchesAndStoresNothing(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func refusesBadDispatchesAndStoresNothing(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try kind.make(in: directory)
+        let store = try kind.taskStore(in: directory)
         let dispatcher = TaskDispatcher(store: store)
         dispatcher.register(workKind) { _, _ in nil }
         let cases: [(TaskRequest, String)] = [
@@ -470,11 +454,11 @@ struct TaskDispatcherTests {
         for (_, starts) in recorder.starts { #expect(starts == starts.sorted()) }
     }
 
-    @Test(arguments: TaskStoreKind.allCases)
-    func purgesCompleteTasksOlderThanTheRetention(kind: TaskStoreKind) async throws {
+    @Test(arguments: StorageBackend.allCases)
+    func purgesCompleteTasksOlderThanTheRetention(kind: StorageBackend) async throws {
         let directory = try TemporaryDirectory()
         let clock = ManualWallClock()
-        let store = try kind.make(in: directory)
+        let store = try kind.taskStore(in: directory)
         let dispatcher = TaskDispatcher(store: store, clock: clock, configuration: .init(retention: 3_600))
         dispatcher.register(workKind) { _, _ in nil }
         let old = try await store.insert([TaskStatus(name: workKind.name, submitTime: clock.now)])[0]
