@@ -90,7 +90,8 @@ struct TaskDispatcherTests {
         let directory = try TemporaryDirectory()
         let recorder = ReservationRecorder()
         let count = 1_000
-        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) { dispatcher in
+        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) {
+            dispatcher in
             var ids: [TaskID] = []
             for index in 0..<count {
                 let resources = ["pulp:repository:r\(index % 20)"]
@@ -122,7 +123,8 @@ struct TaskDispatcherTests {
             let resources = (0..<5).map { "res-\($0)" }.shuffled(using: &generator).prefix(count)
             return WorkArguments(index: index, resources: Array(resources), spin: index % 4)
         }
-        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) { dispatcher in
+        let statuses = try await withDispatcher(store: try kind.taskStore(in: directory), recorder: recorder) {
+            dispatcher in
             var ids: [TaskID] = []
             for request in requests {
                 let report = try await dispatcher.dispatch(workKind, request, resources: request.resources)
