@@ -309,3 +309,130 @@ struct DownloadConcurrencyTests {
         #expect(try sandbox.storeContents().isEmpty)
     }
 }
+
+/// The path of `python3` on `PATH`, if there is one.
+private let python3Path: String? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/python3" }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+}()
+
+/// A Python process serving on a port of 127.0.0.1 that it chose and printed; terminated by ``stop()``.
+private final class PythonServer {
+    let process = Process()
+    let port: Int
+
+    /// Starts `python3 -u arguments` and waits for a stdout line containing `port N`.
+    init(_ arguments: [String]) throws {
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: try #require(python3Path))
+        process.arguments = ["-u"] + arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        var found: Int?
+        let deadline = Date().addingTimeInterval(10)
+        while found == nil, Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: #"port (\d+)"#, options: .regularExpression) {
+                found = Int(text[range].dropFirst(5))
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw PulpError.internalError("the Python server printed no port: \(text)")
+        }
+        port = found
+    }
+
+    func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)/\(path)")! }
+
+    /// Kills the server with SIGKILL: the child inherits the test process's blocked SIGTERM, so `terminate()`
+    /// does not stop it, and `waitUntilExit()` spins forever inside a Swift task on Linux; Foundation reaps it.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+    }
+}
+
+struct DownloadHTTPTests {
+    /// A server that accepts one connection and never answers.
+    static let stallingServer = """
+        import socket, time
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        print("listening on port", s.getsockname()[1])
+        conns = []
+        while True:
+            c, _ = s.accept()
+            conns.append(c)
+        """
+
+    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local HTTP server to test against"))
+    func downloadsOverHTTPAndA404IsPermanent() async throws {
+        let sandbox = try Sandbox()
+        let bytes = pattern(300_000)
+        _ = try sandbox.serve("pkg.rpm", bytes)
+        let server = try PythonServer([
+            "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", sandbox.feed.path,
+        ])
+        defer { server.stop() }
+        let downloader = Downloader(retries: 2, backoff: .immediate)
+        let destination = sandbox.store.appendingPathComponent("pkg.rpm")
+        let result = try await downloader.download(
+            DownloadRequest(url: server.url("pkg.rpm"), credentials: BasicCredentials(username: "u", password: "p")),
+            to: destination,
+            expectedSize: Int64(bytes.count),
+            expectedSHA256: SHA256.hash(bytes)
+        )
+        #expect(result.bytes == Int64(bytes.count))
+        #expect(try Data(contentsOf: destination) == Data(bytes))
+
+        let error = await #expect(throws: PulpError.self) {
+            try await downloader.download(
+                DownloadRequest(url: server.url("missing.rpm")),
+                to: sandbox.store.appendingPathComponent("missing.rpm")
+            )
+        }
+        #expect(error?.isTransient == false)
+        #expect(error?.data["upstream_status"] == .int(404))
+        #expect(error?.message.contains("HTTP 404") == true)
+        #expect(error?.message.contains(server.url("missing.rpm").absoluteString) == true)
+        #expect(try sandbox.storeContents() == ["pkg.rpm"])
+    }
+
+    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local server to test against"))
+    func aStalledFeedTimesOutWithAClearError() async throws {
+        let sandbox = try Sandbox()
+        let server = try PythonServer(["-c", Self.stallingServer])
+        defer { server.stop() }
+        let downloader = Downloader(retries: 0)
+        let error = await #expect(throws: PulpError.self) {
+            try await downloader.download(
+                DownloadRequest(url: server.url("slow"), timeout: .seconds(1)),
+                to: sandbox.store.appendingPathComponent("slow")
+            )
+        }
+        #expect(error?.message == "\(server.url("slow").absoluteString): timed out after 1 s")
+        #expect(error?.isTransient == true)
+        #expect(try sandbox.storeContents().isEmpty)
+    }
+
+    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local server to test against"))
+    func cancellingAnHTTPDownloadThrowsCancellationError() async throws {
+        let sandbox = try Sandbox()
+        let server = try PythonServer(["-c", Self.stallingServer])
+        defer { server.stop() }
+        let downloader = Downloader()
+        let url = server.url("slow")
+        let destination = sandbox.store.appendingPathComponent("slow")
+        let task = Task { try await downloader.download(DownloadRequest(url: url), to: destination) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(try sandbox.storeContents().isEmpty)
+    }
+}

@@ -52,8 +52,12 @@ public final class URLSessionTransport: HTTPTransport {
         return try await withTaskCancellationHandler {
             task.resume()
             do {
-                while let chunk = try await channel.next() {
-                    try chunk.withUnsafeBytes { try sink($0) }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await channel.watchForStall() }
+                    defer { group.cancelAll() }
+                    while let chunk = try await channel.next() {
+                        try chunk.withUnsafeBytes { try sink($0) }
+                    }
                 }
             } catch {
                 task.cancel()
@@ -153,6 +157,7 @@ private final class ChunkChannel: Sendable {
         var cancelled = false
         var waiter: CheckedContinuation<Data?, any Error>?
         var response = DownloadResponse()
+        var lastActivity = ContinuousClock.now
     }
 
     private enum Step {
@@ -172,12 +177,36 @@ private final class ChunkChannel: Sendable {
     var response: DownloadResponse { state.withLock { $0.response } }
 
     func setResponse(_ response: DownloadResponse) {
-        state.withLock { $0.response = response }
+        state.withLock {
+            $0.response = response
+            $0.lastActivity = .now
+        }
+    }
+
+    /// Fails the transfer as timed out once it has gone `request.timeout` without data; returns when it ends.
+    ///
+    /// `URLSession` on Linux does not apply the request's timeout to a server that accepts and then stalls.
+    func watchForStall() async {
+        while !Task.isCancelled {
+            let (last, ended) = state.withLock { ($0.lastActivity, $0.done || $0.cancelled) }
+            if ended { return }
+            let deadline = last + request.timeout
+            if ContinuousClock.now >= deadline {
+                let error = PulpError.download(
+                    "timed out after \(request.timeout.secondsText)",
+                    url: request.url,
+                    transient: true
+                )
+                return finish(error)
+            }
+            try? await Task.sleep(until: deadline, clock: .continuous)
+        }
     }
 
     func push(_ data: Data) {
         let waiter: CheckedContinuation<Data?, any Error>? = state.withLock { state in
             guard !state.done, !state.cancelled else { return nil }
+            state.lastActivity = .now
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
