@@ -362,6 +362,10 @@ struct TaskDispatcherTests {
                 matching: Criteria(json: ["filters": ["tags": "pulp:repository:zoo"]])
             )
             #expect(byCriteria.count == 2)
+            let projected = try await dispatcher.tasks(
+                matching: Criteria(json: ["filters": ["tags": "pulp:repository:zoo"], "fields": ["state"]])
+            )
+            #expect(projected.map(\.id) == byCriteria.map(\.id))
         }
     }
 

@@ -30,6 +30,11 @@ package final class SQLiteExecutor: Sendable {
         self.queue = DispatchQueue(label: "pulpkit.sqlite.\(database.path)")
     }
 
+    /// Opens the database at `path` and creates its executor, as every `SQLite*Store(path:)` does.
+    package convenience init(path: String, synchronous: SQLiteSynchronous) throws {
+        try self.init(database: SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level)))
+    }
+
     /// Runs `operation` in a (possibly shared) write transaction and returns its result once committed.
     @discardableResult
     package func write<Result: Sendable>(

@@ -13,8 +13,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     /// With `.normal` (the default) every change is committed before it is reported and survives the
     /// process crashing; `.full` also survives a power loss, at an fsync per group commit.
     public convenience init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
-        let database = try SQLiteDatabase(path: path, configuration: .init(synchronous: synchronous.level))
-        try self.init(executor: SQLiteExecutor(database: database))
+        try self.init(executor: SQLiteExecutor(path: path, synchronous: synchronous))
     }
 
     /// Uses the history table of an open database (shared with other stores through its executor),

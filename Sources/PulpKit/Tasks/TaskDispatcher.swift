@@ -251,7 +251,8 @@ public final class TaskDispatcher: Sendable {
     public func tasks(matching criteria: Criteria = Criteria()) async throws -> [TaskStatus] {
         let tasks = try await store.tasks(inGroup: nil)
         let byID = Dictionary(tasks.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
-        return criteria.apply(to: tasks.map(\.json)).compactMap { $0["task_id"]?.stringValue.flatMap { byID[$0] } }
+        // `id` survives any `fields` projection, so it maps every matched report back to its task.
+        return criteria.apply(to: tasks.map(\.json)).compactMap { $0["id"]?.stringValue.flatMap { byID[$0] } }
     }
 
     /// The tasks that carry every one of `tags` and belong to no group (Pulp's `GET /v2/tasks/?tag=…`).
