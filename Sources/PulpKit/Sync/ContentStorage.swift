@@ -1,0 +1,106 @@
+public import Foundation
+
+/// The directory where unit files live, content-addressed by SHA-256.
+///
+/// A file with digest `d` is stored at `content/<d[0..<2]>/<d>` under the root, so a file shared by two
+/// units or two repositories is stored once, and names from a feed never reach the file system. Files
+/// arrive in `incoming/` (written, checked, synced there by the ``Downloader``) and are moved into place
+/// with one `rename`, so a stored path never holds a partial file.
+public struct ContentStorage: Sendable, Hashable {
+    /// The storage root.
+    public let root: URL
+
+    /// Uses (creating if needed, mode 0700) the storage root at `root`.
+    ///
+    /// - Throws: a ``PulpError`` naming the directory when it cannot be created or is not a directory.
+    public init(root: URL) throws(PulpError) {
+        self.root = root.standardizedFileURL
+        for directory in [self.root, incomingDirectory, self.root.appendingPathComponent("content")] {
+            try Self.makeDirectory(directory.path)
+        }
+    }
+
+    /// Where downloads are written before they are checked and moved into place.
+    public var incomingDirectory: URL { root.appendingPathComponent("incoming", isDirectory: true) }
+
+    /// A fresh path in ``incomingDirectory`` for one download.
+    public func incomingURL() -> URL {
+        incomingDirectory.appendingPathComponent(UUID().uuidString.lowercased())
+    }
+
+    /// The path, relative to the root, of the file whose SHA-256 is `digest`.
+    public func relativePath(for digest: SHA256Digest) -> String {
+        let hex = digest.hex
+        return "content/\(hex.prefix(2))/\(hex)"
+    }
+
+    /// The absolute URL of a stored relative path.
+    ///
+    /// - Throws: a 400 naming `storage_path` when the path is absolute, climbs with `..`, or is empty.
+    public func url(forRelativePath path: String) throws(PulpError) -> URL {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0.isEmpty }),
+            !path.utf8.contains(0)
+        else {
+            throw PulpError.invalid("storage_path", "'\(path)' is not a path inside the storage root")
+        }
+        return root.appendingPathComponent(path)
+    }
+
+    /// Whether the file of `digest` is stored (with `size` bytes, when given).
+    public func contains(_ digest: SHA256Digest, size: Int64? = nil) -> Bool {
+        var info = stat()
+        guard lstat(root.appendingPathComponent(relativePath(for: digest)).path, &info) == 0,
+            (info.st_mode & S_IFMT) == S_IFREG
+        else { return false }
+        return size.map { Int64(info.st_size) == $0 } ?? true
+    }
+
+    /// Moves a checked download from ``incomingDirectory`` into place as the file of `digest`; returns its
+    /// relative path. When that file is already stored the download is discarded instead.
+    public func place(_ incoming: URL, as digest: SHA256Digest) throws(PulpError) -> String {
+        let relative = relativePath(for: digest)
+        let destination = root.appendingPathComponent(relative).path
+        try Self.makeDirectory((destination as NSString).deletingLastPathComponent)
+        guard rename(incoming.path, destination) == 0 else {
+            let code = errno
+            unlink(incoming.path)
+            throw PulpError.storage("cannot move a download into place: \(String(cString: strerror(code)))", path: destination)
+        }
+        return relative
+    }
+
+    /// Whether the stored file at `path` has `size` bytes (when given) and the SHA-256 `digest`.
+    public func verify(_ path: String, size: Int64?, digest: SHA256Digest?) -> Bool {
+        guard let url = try? url(forRelativePath: path) else { return false }
+        var info = stat()
+        guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        if let size, Int64(info.st_size) != size { return false }
+        guard let digest else { return true }
+        return (try? SHA256.hash(fileAt: url.path)) == digest
+    }
+
+    /// Deletes a stored file (a corrupt one, before it is downloaded again).
+    public func remove(_ path: String) {
+        guard let url = try? url(forRelativePath: path) else { return }
+        unlink(url.path)
+    }
+
+    /// Creates `path` (mode 0700) unless it is already a real directory; a symlink or file there is refused.
+    private static func makeDirectory(_ path: String) throws(PulpError) {
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw PulpError.storage("exists and is not a directory (symlinks are refused)", path: path)
+            }
+            return
+        }
+        if mkdir(path, 0o700) != 0, errno != EEXIST {
+            if errno == ENOENT {
+                try makeDirectory((path as NSString).deletingLastPathComponent)
+                if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+            }
+            throw PulpError.storage("cannot create directory: \(String(cString: strerror(errno)))", path: path)
+        }
+    }
+}

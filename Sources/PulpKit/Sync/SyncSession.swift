@@ -1,0 +1,125 @@
+import Foundation
+
+/// The machinery behind one ``SyncContext``: storing units by policy and counting changes.
+final class SyncSession: Sendable {
+    struct Ledger: Sendable {
+        var added = 0
+        var updated = 0
+        var removed = 0
+        var scratchpad: JSONValue?
+        var lastProgress: ContinuousClock.Instant?
+    }
+
+    let content: any ContentStore
+    let storage: ContentStorage
+    let settings: ImporterSettings
+    let downloader: Downloader
+    let progress: @Sendable (JSONValue) async -> Void
+    private let ledger = PulpMutex(Ledger())
+
+    init(
+        content: any ContentStore,
+        storage: ContentStorage,
+        settings: ImporterSettings,
+        downloader: Downloader,
+        progress: @escaping @Sendable (JSONValue) async -> Void
+    ) {
+        self.content = content
+        self.storage = storage
+        self.settings = settings
+        self.downloader = downloader
+        self.progress = progress
+    }
+
+    var counts: Ledger { ledger.withLock { $0 } }
+
+    func count(_ change: (inout Ledger) -> Void) { ledger.withLock { change(&$0) } }
+
+    func reportProgress(_ report: JSONValue, force: Bool) async {
+        let now = ContinuousClock.now
+        let due = ledger.withLock { ledger in
+            if !force, let last = ledger.lastProgress, now - last < .milliseconds(250) { return false }
+            ledger.lastProgress = now
+            return true
+        }
+        if due { await progress(report) }
+    }
+
+    /// Stores units, with their files handled by the download policy; returns them as stored.
+    ///
+    /// A file already in storage is linked, not downloaded. Otherwise `immediate` downloads it now (at most
+    /// `max_downloads` at once) and the deferred policies record it as not downloaded. Units are saved in
+    /// batches as their files arrive, so a cancelled sync keeps what it finished.
+    func ingest(_ units: [ContentUnit]) async throws -> [ContentUnit] {
+        var stored: [ContentUnit] = []
+        stored.reserveCapacity(units.count)
+        var pending: [ContentUnit] = []
+        var missing: [ContentUnit] = []
+        for var unit in units {
+            if let checksum = unit.checksum, storage.contains(checksum, size: unit.size) {
+                unit.storagePath = storage.relativePath(for: checksum)
+                unit.downloaded = true
+                pending.append(unit)
+            } else if unit.hasFile {
+                unit.storagePath = nil
+                unit.downloaded = false
+                if settings.downloadPolicy == .immediate { missing.append(unit) } else { pending.append(unit) }
+            } else {
+                pending.append(unit)
+            }
+        }
+        stored += try await content.save(pending)
+        try Task.checkCancellation()
+        for batch in missing.chunked(by: 512) {
+            let downloaded = try await download(Array(batch))
+            stored += try await content.save(downloaded)
+            try Task.checkCancellation()
+        }
+        return stored
+    }
+
+    /// Downloads the files of `units` into storage, `max_downloads` at a time; returns them as downloaded.
+    func download(_ units: [ContentUnit]) async throws -> [ContentUnit] {
+        try await withThrowingTaskGroup(of: ContentUnit.self) { group in
+            var results: [ContentUnit] = []
+            results.reserveCapacity(units.count)
+            var next = units.makeIterator()
+            for _ in 0..<settings.maxDownloads {
+                guard let unit = next.next() else { break }
+                group.addTask { try await self.fetch(unit) }
+            }
+            while let unit = try await group.next() {
+                results.append(unit)
+                if let following = next.next() { group.addTask { try await self.fetch(following) } }
+            }
+            return results
+        }
+    }
+
+    /// Downloads one unit's file from its catalog URL into storage.
+    func fetch(_ unit: ContentUnit) async throws -> ContentUnit {
+        guard let url = unit.catalogURL else {
+            throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
+        }
+        var unit = unit
+        let incoming = storage.incomingURL()
+        let result = try await downloader.download(
+            settings.request(for: url),
+            to: incoming,
+            expectedSize: unit.size,
+            expectedSHA256: unit.checksum,
+            verifySize: settings.verifySize,
+            verifyChecksum: settings.verifyChecksum
+        )
+        unit.storagePath = try storage.place(incoming, as: result.sha256)
+        unit.downloaded = true
+        return unit
+    }
+}
+
+extension Array {
+    /// The array cut into consecutive slices of at most `size` elements.
+    func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
