@@ -123,3 +123,24 @@ extension Array {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
+
+extension SyncSession {
+    /// Downloads each unit's file, `max_downloads` at a time, keeping each outcome (in the order given).
+    func downloadEach(_ units: [ContentUnit]) async -> [Result<ContentUnit, any Error>] {
+        await withTaskGroup(of: (Int, Result<ContentUnit, any Error>).self) { group in
+            var results = [Result<ContentUnit, any Error>?](repeating: nil, count: units.count)
+            var next = units.indices.makeIterator()
+            for _ in 0..<settings.maxDownloads {
+                guard let index = next.next() else { break }
+                group.addTask { (index, await Result(catching: { try await self.fetch(units[index]) })) }
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if let following = next.next() {
+                    group.addTask { (following, await Result(catching: { try await self.fetch(units[following]) })) }
+                }
+            }
+            return results.map { $0! }
+        }
+    }
+}
