@@ -17,6 +17,9 @@ public struct FileImporter: Importer {
     /// The name of the manifest in the feed folder.
     public static let manifestName = "PULP_MANIFEST"
 
+    /// How many units are handed to PulpKit at once (one transaction each; progress is reported between).
+    static let batchSize = 8192
+
     /// Creates the importer.
     public init() {}
 
@@ -51,25 +54,25 @@ public struct FileImporter: Importer {
         var new: [ContentUnit] = []
         var changed: [ContentUnit] = []
         var replaced: [UnitID] = []
+        let fetchMissing = context.settings.downloadPolicy == .immediate
         for entry in manifest.entries {
-            let unit = Self.unit(for: entry, in: folder)
-            if let current = existing[entry.name] {
-                if current.checksum == unit.checksum, current.size == unit.size {
-                    if !current.downloaded, context.settings.downloadPolicy == .immediate { new.append(unit) }
-                } else {
-                    changed.append(unit)
-                    replaced.append(current.id)
-                }
-            } else {
-                new.append(unit)
+            guard let current = existing[entry.name] else {
+                new.append(Self.unit(for: entry, in: folder))
+                continue
+            }
+            if current.checksum != entry.checksum || current.size != entry.size {
+                changed.append(Self.unit(for: entry, in: folder))
+                replaced.append(current.id)
+            } else if fetchMissing, !current.downloaded {
+                new.append(Self.unit(for: entry, in: folder))
             }
         }
         let total = new.count + changed.count
         await context.reportProgress(Self.progress("IN_PROGRESS", total: total, finished: 0), force: true)
         var finished = 0
-        for batch in stride(from: 0, to: new.count, by: 1024) {
+        for batch in stride(from: 0, to: new.count, by: Self.batchSize) {
             try context.checkCancellation()
-            let slice = Array(new[batch..<min(batch + 1024, new.count)])
+            let slice = Array(new[batch..<min(batch + Self.batchSize, new.count)])
             try await context.add(slice)
             finished += slice.count
             await context.reportProgress(Self.progress("IN_PROGRESS", total: total, finished: finished))

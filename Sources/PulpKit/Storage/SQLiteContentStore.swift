@@ -2,9 +2,12 @@ import Foundation
 
 /// A ``ContentStore`` in an SQLite file: durable, and shared by every process that opens the same file.
 ///
-/// Units live in `content_units`, unique on `(type_id, unit_key)` with the unit key as canonical JSON text;
-/// associations in `repository_units`, keyed by `(repo_id, unit_id)` so a repository's units are one range
-/// scan. A batch of units is saved in one transaction.
+/// Units live in `content_units`, numbered by an integer `seq` in insertion order and found by natural key
+/// through a small index on `(type_id, key_hash)`, the first 8 bytes of the SHA-256 of the canonical unit
+/// key (the key text itself is compared on every match, so a hash collision never merges two units; an
+/// index of whole keys would be large and updated at random pages, which made big syncs write-bound); associations in `repository_units`, keyed by
+/// `(repo_id, unit_seq)` so a repository's units are one range scan and new associations append. A batch
+/// of units is saved in one transaction.
 public final class SQLiteContentStore: ContentStore {
     private let executor: SQLiteExecutor
 
@@ -25,7 +28,8 @@ public final class SQLiteContentStore: ContentStore {
             "create content_units and repository_units",
             sql: """
                 CREATE TABLE content_units (
-                    id TEXT PRIMARY KEY,
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
                     type_id TEXT NOT NULL,
                     unit_key TEXT NOT NULL,
                     metadata TEXT NOT NULL,
@@ -34,14 +38,15 @@ public final class SQLiteContentStore: ContentStore {
                     storage_path TEXT,
                     downloaded INTEGER NOT NULL,
                     catalog_url TEXT,
-                    UNIQUE (type_id, unit_key)
-                ) WITHOUT ROWID;
+                    key_hash INTEGER NOT NULL
+                );
+                CREATE INDEX content_units_key ON content_units (type_id, key_hash);
                 CREATE TABLE repository_units (
                     repo_id TEXT NOT NULL,
-                    unit_id TEXT NOT NULL,
-                    PRIMARY KEY (repo_id, unit_id)
+                    unit_seq INTEGER NOT NULL,
+                    PRIMARY KEY (repo_id, unit_seq)
                 ) WITHOUT ROWID;
-                CREATE INDEX repository_units_unit ON repository_units (unit_id);
+                CREATE INDEX repository_units_unit ON repository_units (unit_seq);
                 """
         )
         return schema
@@ -50,13 +55,16 @@ public final class SQLiteContentStore: ContentStore {
     private static let columns =
         "id, type_id, unit_key, metadata, size, checksum, storage_path, downloaded, catalog_url"
 
-    private static let upsertSQL = """
-        INSERT INTO content_units (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (type_id, unit_key) DO UPDATE SET
-            metadata = excluded.metadata, size = excluded.size, checksum = excluded.checksum,
-            storage_path = excluded.storage_path, downloaded = excluded.downloaded,
-            catalog_url = excluded.catalog_url
-        RETURNING id
+    private static let findSQL = "SELECT id, unit_key FROM content_units WHERE type_id = ? AND key_hash = ?"
+
+    private static let insertSQL = """
+        INSERT INTO content_units (\(columns), key_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    private static let updateSQL = """
+        UPDATE content_units SET metadata = ?, size = ?, checksum = ?, storage_path = ?, downloaded = ?,
+            catalog_url = ?
+        WHERE id = ?
         """
 
     /// Inserts or updates units by natural key in one transaction; returns them as stored.
@@ -66,21 +74,33 @@ public final class SQLiteContentStore: ContentStore {
             try units.map { unit in
                 var stored = unit
                 let key = stored.naturalKey
-                let id = try connection.firstRow(
-                    Self.upsertSQL,
-                    [
-                        .text(unit.id.rawValue), .text(key.typeID), .text(key.canonicalKey),
-                        .text(JSONValue.object(unit.metadata).encoded()),
-                        unit.size.map { .integer($0) } ?? .null, .optionalText(unit.checksum?.hex),
-                        .optionalText(unit.storagePath), .bool(unit.downloaded),
-                        .optionalText(unit.catalogURL?.absoluteString),
-                    ],
-                    { $0.text(0) }
-                )
-                if let id { stored.id = UnitID(id) }
+                let hash = SQLiteValue.integer(Self.keyHash(key.canonicalKey))
+                var existing: String?
+                try connection.query(Self.findSQL, [.text(key.typeID), hash]) { row in
+                    if existing == nil, row.text(1) == key.canonicalKey { existing = row.text(0) }
+                }
+                let fields: [SQLiteValue] = [
+                    .text(JSONValue.object(unit.metadata).encoded()), unit.size.map { .integer($0) } ?? .null,
+                    .optionalText(unit.checksum?.hex), .optionalText(unit.storagePath), .bool(unit.downloaded),
+                    .optionalText(unit.catalogURL?.absoluteString),
+                ]
+                if let existing {
+                    stored.id = UnitID(existing)
+                    try connection.execute(Self.updateSQL, fields + [.text(existing)])
+                } else {
+                    try connection.execute(
+                        Self.insertSQL,
+                        [.text(unit.id.rawValue), .text(key.typeID), .text(key.canonicalKey)] + fields + [hash]
+                    )
+                }
                 return stored
             }
         }
+    }
+
+    /// The first 8 bytes of the SHA-256 of a canonical unit key, as a signed 64-bit integer.
+    private static func keyHash(_ canonicalKey: String) -> Int64 {
+        Int64(bitPattern: SHA256.hash(canonicalKey.utf8).bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// The units with these ids that exist, in the order given.
@@ -102,8 +122,8 @@ public final class SQLiteContentStore: ContentStore {
     public func unit(withKey key: UnitNaturalKey) async throws -> ContentUnit? {
         try await executor.read { connection in
             try connection.firstRow(
-                "SELECT \(Self.columns) FROM content_units WHERE type_id = ? AND unit_key = ?",
-                [.text(key.typeID), .text(key.canonicalKey)],
+                "SELECT \(Self.columns) FROM content_units WHERE type_id = ? AND key_hash = ? AND unit_key = ?",
+                [.text(key.typeID), .integer(Self.keyHash(key.canonicalKey)), .text(key.canonicalKey)],
                 Self.unit
             )
         }
@@ -116,8 +136,8 @@ public final class SQLiteContentStore: ContentStore {
         let sql = """
             SELECT u.id, u.type_id, u.unit_key, u.metadata, u.size, u.checksum, u.storage_path, u.downloaded,
                 u.catalog_url
-            FROM repository_units r JOIN content_units u ON u.id = r.unit_id
-            WHERE r.repo_id = ?\(filter) ORDER BY r.unit_id
+            FROM repository_units r JOIN content_units u ON u.seq = r.unit_seq
+            WHERE r.repo_id = ?\(filter) ORDER BY u.id
             """
         let bindings = [SQLiteValue.text(repository.rawValue)] + sortedTypes.map { .text($0) }
         return try await executor.read { try $0.rows(sql, bindings, Self.unit) }
@@ -131,9 +151,9 @@ public final class SQLiteContentStore: ContentStore {
                 count
                     + (try connection.execute(
                         """
-                        INSERT INTO repository_units (repo_id, unit_id)
-                        SELECT ?, id FROM content_units WHERE id = ?
-                        ON CONFLICT (repo_id, unit_id) DO NOTHING
+                        INSERT INTO repository_units (repo_id, unit_seq)
+                        SELECT ?, seq FROM content_units WHERE id = ?
+                        ON CONFLICT (repo_id, unit_seq) DO NOTHING
                         """,
                         [.text(repository.rawValue), .text(id.rawValue)]
                     ))
@@ -148,7 +168,10 @@ public final class SQLiteContentStore: ContentStore {
             try ids.reduce(0) { count, id in
                 count
                     + (try connection.execute(
-                        "DELETE FROM repository_units WHERE repo_id = ? AND unit_id = ?",
+                        """
+                        DELETE FROM repository_units
+                        WHERE repo_id = ? AND unit_seq = (SELECT seq FROM content_units WHERE id = ?)
+                        """,
                         [.text(repository.rawValue), .text(id.rawValue)]
                     ))
             }
@@ -167,7 +190,7 @@ public final class SQLiteContentStore: ContentStore {
         let rows = try await executor.read { connection in
             try connection.rows(
                 """
-                SELECT u.type_id, count(*) FROM repository_units r JOIN content_units u ON u.id = r.unit_id
+                SELECT u.type_id, count(*) FROM repository_units r JOIN content_units u ON u.seq = r.unit_seq
                 WHERE r.repo_id = ? GROUP BY u.type_id
                 """,
                 [.text(repository.rawValue)]

@@ -270,6 +270,7 @@ public final class SyncService: Sendable {
                     failures.append(["unit_id": .string(unit.id.rawValue), "error": .string("\(error)")])
                 }
             }
+            try storage.synchronize()
             try await content.save(finished)
             downloaded += finished.count
             await session.reportProgress(
@@ -335,6 +336,7 @@ public final class SyncService: Sendable {
                     progress: { _ in }
                 )
                 let fetched = try await session.fetch(unit)
+                try self.storage.synchronize()
                 return try await self.content.save([fetched])[0]
             }
             running[unitID] = task

@@ -101,3 +101,22 @@ struct RepositoryStoreTests {
         #expect(try await store.unit(withID: a.id) != nil)
     }
 }
+
+@Suite("Unit identifiers")
+struct UnitIdentifierTests {
+    @Test
+    func timeOrderedIDsAreVersion7UUIDsThatSortByCreation() async throws {
+        var previous = UnitID.timeOrdered()
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(2))
+            let next = UnitID.timeOrdered()
+            #expect(previous < next)
+            previous = next
+        }
+        let text = previous.rawValue
+        #expect(text.count == 36)
+        #expect(Array(text)[14] == "7")
+        #expect("89ab".contains(Array(text)[19]))
+        #expect(UUID(uuidString: text) != nil)
+    }
+}
