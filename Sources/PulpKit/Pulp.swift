@@ -141,6 +141,70 @@ public final class Pulp: Sendable {
             transport: configuration.transport
         )
         uploads = ContentUploadService(repositories: repositories, storage: sync.storage, dispatcher: dispatcher)
+        dispatcher.register(Self.repositoryTask) { [repositories] _, arguments in
+            try await arguments.change.apply(to: arguments.repositoryID, in: repositories)
+        }
+    }
+
+    // MARK: - Repository changes as tasks
+
+    /// The kind of the task that deletes a repository or changes its importer, as Pulp 2 runs them.
+    public static let repositoryTask = TaskKind<RepositoryChangeArguments>("pulp.server.tasks.repository.change")
+
+    /// Dispatches the deletion of a repository (its importer, associations, history and schedules go too):
+    /// a task reserving the repository, tagged `pulp:action:delete`. 404 when it does not exist.
+    public func deleteRepository(_ id: RepositoryID) async throws -> CallReport {
+        _ = try await repositories.repository(id)
+        return try await dispatchChange(.delete, of: id, action: "delete")
+    }
+
+    /// Dispatches setting a repository's importer, after validating the type and configuration (400 naming
+    /// every problem); tagged `pulp:action:add_importer`.
+    public func setImporter(
+        of id: RepositoryID,
+        typeID: String,
+        configuration: [String: JSONValue]
+    ) async throws -> CallReport {
+        _ = try await repositories.repository(id)
+        let plugin = try importers.existingImporter(ofType: typeID)
+        let problems = importers.problems(in: configuration.filter { $0.value != .null }, for: plugin)
+        if !problems.isEmpty { throw PulpError.invalidProperties(problems) }
+        return try await dispatchChange(.setImporter(typeID, configuration), of: id, action: "add_importer")
+    }
+
+    /// Dispatches merging `changes` into a repository's importer configuration after validating the
+    /// result (404 for another importer id, 400 naming every problem); tagged `pulp:action:update_importer`.
+    public func updateImporter(
+        of id: RepositoryID,
+        importerID: String,
+        changes: [String: JSONValue]
+    ) async throws -> CallReport {
+        try await repositories.validateImporterUpdate(of: id, importerID: importerID, changes: changes)
+        return try await dispatchChange(.updateImporter(importerID, changes), of: id, action: "update_importer")
+    }
+
+    /// Dispatches removing a repository's importer (and its schedules); tagged `pulp:action:delete_importer`.
+    public func removeImporter(of id: RepositoryID, importerID: String) async throws -> CallReport {
+        let repository = try await repositories.repository(id)
+        guard repository.importer?.id == importerID else {
+            throw PulpError.missingResource(["importer": importerID, "repository": id.rawValue])
+        }
+        return try await dispatchChange(.removeImporter(importerID), of: id, action: "delete_importer")
+    }
+
+    private func dispatchChange(
+        _ change: RepositoryChange,
+        of id: RepositoryID,
+        action: String
+    ) async throws -> CallReport {
+        try await dispatcher.dispatch(
+            TaskRequest(
+                Self.repositoryTask,
+                RepositoryChangeArguments(repositoryID: id, change: change),
+                resources: [TaskResource.repository(id)],
+                tags: [TaskTag.repository(id), TaskTag.action(action)]
+            )
+        )
     }
 
     /// Registers an importer plugin.
@@ -180,5 +244,48 @@ public final class Pulp: Sendable {
         } catch {
             throw PulpError.storage("cannot create the data directory: \(error.localizedDescription)", path: url.path)
         }
+    }
+}
+
+/// A change to a repository run as a task.
+public enum RepositoryChange: Codable, Sendable, Hashable {
+    /// Delete the repository.
+    case delete
+    /// Attach an importer of a type with a configuration.
+    case setImporter(String, [String: JSONValue])
+    /// Merge changes into the importer's configuration.
+    case updateImporter(String, [String: JSONValue])
+    /// Remove the importer.
+    case removeImporter(String)
+
+    /// Applies the change; the task's result is the repository's new importer, or `null`.
+    func apply(to id: RepositoryID, in repositories: RepositoryService) async throws -> JSONValue {
+        switch self {
+        case .delete:
+            try await repositories.delete(id)
+            return .null
+        case .setImporter(let typeID, let configuration):
+            return try await repositories.setImporter(of: id, typeID: typeID, configuration: configuration)
+                .json(repository: id)
+        case .updateImporter(let importerID, let changes):
+            return try await repositories.updateImporterConfiguration(of: id, importerID: importerID, changes: changes)
+                .json(repository: id)
+        case .removeImporter(let importerID):
+            try await repositories.removeImporter(of: id, importerID: importerID)
+            return .null
+        }
+    }
+}
+
+/// The arguments of a repository change task.
+public struct RepositoryChangeArguments: Codable, Sendable, Hashable {
+    /// The repository changed.
+    public var repositoryID: RepositoryID
+    /// The change.
+    public var change: RepositoryChange
+
+    enum CodingKeys: String, CodingKey {
+        case repositoryID = "repo_id"
+        case change
     }
 }

@@ -96,6 +96,27 @@ public final class RepositoryService: Sendable {
         return importer
     }
 
+    /// Checks that `changes` can be merged into the importer's configuration; returns the merged configuration.
+    ///
+    /// - Throws: 404 when the repository has no importer (or `importerID` is not its importer's); 400 naming
+    ///   every bad key of the result.
+    @discardableResult
+    public func validateImporterUpdate(
+        of id: RepositoryID,
+        importerID: String? = nil,
+        changes: [String: JSONValue]
+    ) async throws -> [String: JSONValue] {
+        let existing = try await repository(id)
+        guard let importer = existing.importer, importerID.map({ $0 == importer.id }) ?? true else {
+            throw PulpError.missingResource(["importer": importerID ?? "", "repository": id.rawValue])
+        }
+        let plugin = try importers.existingImporter(ofType: importer.typeID)
+        let merged = ImporterSettings.effectiveConfiguration(stored: importer.configuration, override: changes)
+        let problems = importers.problems(in: merged, for: plugin)
+        if !problems.isEmpty { throw PulpError.invalidProperties(problems) }
+        return merged
+    }
+
     /// Merges `changes` into the importer's configuration (`null` removes a key) after validating the result.
     ///
     /// - Throws: 404 when the repository has no importer (or the id is not its importer's); 400 naming
@@ -106,25 +127,18 @@ public final class RepositoryService: Sendable {
         importerID: String? = nil,
         changes: [String: JSONValue]
     ) async throws -> RepositoryImporter {
-        let existing = try await repository(id)
-        guard var importer = existing.importer, importerID.map({ $0 == importer.id }) ?? true else {
-            throw PulpError.missingResource(["importer": importerID ?? "", "repository": id.rawValue])
-        }
-        let plugin = try importers.existingImporter(ofType: importer.typeID)
-        let merged = ImporterSettings.effectiveConfiguration(stored: importer.configuration, override: changes)
-        let problems = importers.problems(in: merged, for: plugin)
-        if !problems.isEmpty { throw PulpError.invalidProperties(problems) }
-        importer.configuration = merged
-        importer.lastUpdated = clock.now
-        let updated = importer
+        let merged = try await validateImporterUpdate(of: id, importerID: importerID, changes: changes)
+        let now = clock.now
         let stored = try await repositories.update(id) { repository in
-            guard repository.importer?.typeID == updated.typeID else {
+            guard var importer = repository.importer, importerID.map({ $0 == importer.id }) ?? true else {
                 throw PulpError.conflict("the importer of repository \(id) changed during the update")
             }
-            repository.importer?.configuration = updated.configuration
-            repository.importer?.lastUpdated = updated.lastUpdated
+            importer.configuration = merged
+            importer.lastUpdated = now
+            repository.importer = importer
         }
-        return stored.importer ?? updated
+        guard let importer = stored.importer else { throw PulpError.internalError("the importer vanished") }
+        return importer
     }
 
     /// Removes a repository's importer (and so its schedules); 404 when it has none.
