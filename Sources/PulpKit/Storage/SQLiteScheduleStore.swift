@@ -211,7 +211,8 @@ public final class SQLiteScheduleStore: ScheduleStore {
     /// The bindings of every column that can change, in `saveSQL`'s order (and `insertSQL`'s after the ids).
     private static func mutableBindings(_ call: ScheduledCall) -> [SQLiteValue] {
         [
-            .text(call.schedule), .text(call.firstRun.description), .text(JSONValue.object(call.overrideConfig).encoded()),
+            .text(call.schedule), .text(call.firstRun.description),
+            .text(JSONValue.object(call.overrideConfig).encoded()),
             .bool(call.enabled), .optionalInt(call.failureThreshold), .int(call.consecutiveFailures),
             .optionalInt(call.remainingRuns), .int(call.totalRunCount),
             call.lastRunAt.map { .real($0.timeIntervalSince1970) } ?? .null,

@@ -8,9 +8,10 @@ import Testing
 struct ScheduleServiceTests {
     static let importer = ScriptedImporter.type
 
-    func harness(_ backend: StorageBackend = .memory, in directory: borrowing TemporaryDirectory) async throws
-        -> SchedulingHarness
-    {
+    func harness(
+        _ backend: StorageBackend = .memory,
+        in directory: borrowing TemporaryDirectory
+    ) async throws -> SchedulingHarness {
         let harness = try SchedulingHarness(store: try backend.scheduleStore(in: directory))
         try await harness.addRepositories()
         return harness
@@ -45,7 +46,11 @@ struct ScheduleServiceTests {
     @Test func createDefaultsToEnabledWithoutThresholdOrOverrides() async throws {
         let directory = try TemporaryDirectory()
         let harness = try await harness(in: directory)
-        let call = try await harness.service.create(repository: "zoo", importer: Self.importer, body: ["schedule": "PT1H"])
+        let call = try await harness.service.create(
+            repository: "zoo",
+            importer: Self.importer,
+            body: ["schedule": "PT1H"]
+        )
         #expect(call.enabled && call.failureThreshold == nil && call.overrideConfig == [:])
         let disabled = try await harness.service.create(
             repository: "zoo",
@@ -286,7 +291,12 @@ struct ScheduleServiceTests {
         let directory = try TemporaryDirectory()
         let harness = try await harness(backend, in: directory)
         let call = try await harness.schedule("PT1H")
-        let disabled = try await harness.service.update(call.id, repository: "zoo", importer: Self.importer, enabled: false)
+        let disabled = try await harness.service.update(
+            call.id,
+            repository: "zoo",
+            importer: Self.importer,
+            enabled: false
+        )
         #expect(!disabled.enabled && disabled.dueTime == nil)
         #expect(try await harness.service.store.earliestDueTime() == nil)
         harness.manualClock.advance(by: 5)
@@ -337,7 +347,12 @@ struct ScheduleServiceTests {
         }
         #expect(bad?.propertyNames == ["schedule", "enabled", "override_config"])
         let nullSchedule = await #expect(throws: PulpError.self) {
-            try await harness.service.update(call.id, repository: "zoo", importer: Self.importer, body: ["schedule": nil])
+            try await harness.service.update(
+                call.id,
+                repository: "zoo",
+                importer: Self.importer,
+                body: ["schedule": nil]
+            )
         }
         #expect(nullSchedule?.propertyNames == ["schedule"])
         for (id, repository, importer) in [
@@ -430,9 +445,10 @@ struct ScheduleServiceTests {
 
 extension StorageBackend {
     /// A new, empty schedule store; SQLite files live in `directory`.
-    func scheduleStore(in directory: borrowing TemporaryDirectory, name: String = "schedules.db") throws
-        -> any ScheduleStore
-    {
+    func scheduleStore(
+        in directory: borrowing TemporaryDirectory,
+        name: String = "schedules.db"
+    ) throws -> any ScheduleStore {
         switch self {
         case .memory: InMemoryScheduleStore()
         case .sqlite: try SQLiteScheduleStore(path: directory.path(name))

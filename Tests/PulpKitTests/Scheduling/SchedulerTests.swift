@@ -245,8 +245,18 @@ struct SchedulerTests {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
         // Stored behind the service's back, as a process without the cascade might leave it.
-        let orphan = try ScheduledCall(repositoryID: "gone", importerID: Self.importer, schedule: "PT1H", createdAt: harness.clock.now)
-        let foreign = try ScheduledCall(repositoryID: "zoo", importerID: "yum_importer", schedule: "PT1H", createdAt: harness.clock.now)
+        let orphan = try ScheduledCall(
+            repositoryID: "gone",
+            importerID: Self.importer,
+            schedule: "PT1H",
+            createdAt: harness.clock.now
+        )
+        let foreign = try ScheduledCall(
+            repositoryID: "zoo",
+            importerID: "yum_importer",
+            schedule: "PT1H",
+            createdAt: harness.clock.now
+        )
         try await harness.service.store.insert(orphan)
         try await harness.service.store.insert(foreign)
         let scheduler = Scheduler(service: harness.service)
