@@ -69,10 +69,13 @@ public final class ScheduleService: Sendable {
         let record = try await existingImporter(repository, importer)
         let fields = try validate(body, creating: true, importer: record)
         let now = clock.now
+        guard let schedule = fields.schedule else { throw PulpError.invalid("schedule", "is required") }
         let call = try ScheduledCall(
+            id: nil,
             repositoryID: repository,
             importerID: importer,
-            schedule: fields.schedule ?? "",
+            schedule: schedule.text,
+            interval: schedule.interval,
             overrideConfig: fields.overrideConfig ?? [:],
             failureThreshold: fields.failureThreshold ?? nil,
             enabled: fields.enabled ?? true,
@@ -108,7 +111,7 @@ public final class ScheduleService: Sendable {
         let now = clock.now
         let call = try await store.update(id) { call in
             guard call.repositoryID == repository, call.importerID == importer else { throw ScheduledCall.missing(id) }
-            if let schedule = fields.schedule { try call.reschedule(schedule, at: now) }
+            if let schedule = fields.schedule { call.reschedule(schedule.text, interval: schedule.interval, at: now) }
             if let overrideConfig = fields.overrideConfig { call.overrideConfig = overrideConfig }
             if let failureThreshold = fields.failureThreshold { call.failureThreshold = failureThreshold }
             if let enabled = fields.enabled { call.enabled = enabled }
@@ -253,7 +256,7 @@ public final class ScheduleService: Sendable {
 
     /// The fields of a valid body; a `nil` field was absent.
     private struct Fields {
-        var schedule: String?
+        var schedule: (text: String, interval: RepeatingInterval)?
         var overrideConfig: [String: JSONValue]?
         var failureThreshold: Int??
         var enabled: Bool?
@@ -284,8 +287,7 @@ public final class ScheduleService: Sendable {
         switch body["schedule"] {
         case .string(let text):
             do {
-                _ = try RepeatingInterval(parsing: text)
-                fields.schedule = text
+                fields.schedule = (text, try RepeatingInterval(parsing: text))
             } catch {
                 problems += error.subErrors.map { .init("schedule", String($0.message.dropFirst("schedule: ".count))) }
             }

@@ -67,7 +67,31 @@ public struct ScheduledCall: Sendable, Hashable {
         enabled: Bool = true,
         createdAt: Date
     ) throws(PulpError) {
-        let interval = try RepeatingInterval(parsing: schedule)
+        try self.init(
+            id: id,
+            repositoryID: repositoryID,
+            importerID: importerID,
+            schedule: schedule,
+            interval: try RepeatingInterval(parsing: schedule),
+            overrideConfig: overrideConfig,
+            failureThreshold: failureThreshold,
+            enabled: enabled,
+            createdAt: createdAt
+        )
+    }
+
+    /// Creates a new call from a schedule already parsed as `interval`.
+    init(
+        id: ScheduleID?,
+        repositoryID: RepositoryID,
+        importerID: String,
+        schedule: String,
+        interval: RepeatingInterval,
+        overrideConfig: [String: JSONValue],
+        failureThreshold: Int?,
+        enabled: Bool,
+        createdAt: Date
+    ) throws(PulpError) {
         if let failureThreshold, failureThreshold < 1 {
             throw PulpError.invalid("failure_threshold", "must be null or an integer above 0, got \(failureThreshold)")
         }
@@ -110,11 +134,55 @@ public struct ScheduledCall: Sendable, Hashable {
         nextDue: Date,
         lastClaimedBy: String?
     ) throws(PulpError) {
+        try self.init(
+            restoringID: id,
+            repositoryID: repositoryID,
+            importerID: importerID,
+            schedule: schedule,
+            interval: nil,
+            firstRun: firstRun,
+            overrideConfig: overrideConfig,
+            enabled: enabled,
+            failureThreshold: failureThreshold,
+            consecutiveFailures: consecutiveFailures,
+            remainingRuns: remainingRuns,
+            totalRunCount: totalRunCount,
+            lastRunAt: lastRunAt,
+            lastUpdated: lastUpdated,
+            nextDue: nextDue,
+            lastClaimedBy: lastClaimedBy
+        )
+    }
+
+    /// Restores a stored call whose schedule a store has already parsed (`interval`, when given, must be
+    /// `schedule` parsed).
+    init(
+        restoringID id: ScheduleID,
+        repositoryID: RepositoryID,
+        importerID: String,
+        schedule: String,
+        interval: RepeatingInterval?,
+        firstRun: String,
+        overrideConfig: [String: JSONValue],
+        enabled: Bool,
+        failureThreshold: Int?,
+        consecutiveFailures: Int,
+        remainingRuns: Int?,
+        totalRunCount: Int,
+        lastRunAt: Date?,
+        lastUpdated: Date,
+        nextDue: Date,
+        lastClaimedBy: String?
+    ) throws(PulpError) {
         self.id = id
         self.repositoryID = repositoryID
         self.importerID = importerID
         self.schedule = schedule
-        self.interval = try RepeatingInterval(parsing: schedule)
+        if let interval {
+            self.interval = interval
+        } else {
+            self.interval = try RepeatingInterval(parsing: schedule)
+        }
         self.firstRun = try ISO8601DateTime(parsing: firstRun, field: "first_run")
         self.overrideConfig = overrideConfig
         self.enabled = enabled
@@ -182,7 +250,11 @@ extension ScheduledCall {
     ///
     /// - Throws: a 400 ``PulpError`` naming `schedule` when it does not parse; nothing changes then.
     public mutating func reschedule(_ schedule: String, at now: Date) throws(PulpError) {
-        let interval = try RepeatingInterval(parsing: schedule)
+        reschedule(schedule, interval: try RepeatingInterval(parsing: schedule), at: now)
+    }
+
+    /// Replaces the schedule with one already parsed as `interval`; see ``reschedule(_:at:)``.
+    mutating func reschedule(_ schedule: String, interval: RepeatingInterval, at now: Date) {
         self.schedule = schedule
         self.interval = interval
         firstRun = interval.firstRun(createdAt: now)

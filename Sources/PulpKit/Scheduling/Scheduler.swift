@@ -21,8 +21,8 @@ public struct SchedulerConfiguration: Sendable {
     /// Creates a configuration; every value has a default.
     public init(
         name: String = SchedulerConfiguration.defaultName(),
-        claimBatchSize: Int = 256,
-        dispatchConcurrency: Int = 16,
+        claimBatchSize: Int = 512,
+        dispatchConcurrency: Int = 64,
         refreshInterval: Duration? = nil,
         retryDelay: Duration = .seconds(1)
     ) {
@@ -186,13 +186,22 @@ public final class Scheduler: Sendable {
     // MARK: - Loop
 
     /// Claims and dispatches due runs, batch after batch, until none is due.
+    ///
+    /// The first batch is small, so the first runs of a burst leave at once; batches then double up to
+    /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
+    /// dispatched. Every claimed run is dispatched, even when the loop is cancelled meanwhile.
     private func claimAndDispatch() async throws {
-        let batch = configuration.claimBatchSize
-        while !Task.isCancelled {
-            let claimed = try await service.store.claimDue(at: clock.now, limit: batch, scheduler: configuration.name)
-            guard !claimed.isEmpty else { return }
+        let store = service.store
+        let name = configuration.name
+        var limit = min(16, configuration.claimBatchSize)
+        var claimed = try await store.claimDue(at: clock.now, limit: limit, scheduler: name)
+        while !claimed.isEmpty {
+            let more = claimed.count == limit && !Task.isCancelled
+            limit = min(limit * 2, configuration.claimBatchSize)
+            let nextLimit = limit
+            async let next = more ? store.claimDue(at: clock.now, limit: nextLimit, scheduler: name) : []
             await dispatch(claimed)
-            guard claimed.count == batch else { return }
+            claimed = try await next
         }
     }
 

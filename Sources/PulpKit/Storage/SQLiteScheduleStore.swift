@@ -10,6 +10,9 @@ public import Foundation
 /// stored as REAL seconds since 1970.
 public final class SQLiteScheduleStore: ScheduleStore {
     private let executor: SQLiteExecutor
+    /// Parsed schedules by their text: reading a row then costs a lookup, not a parse (most schedules share
+    /// a few texts). Emptied when it reaches ``IntervalCache/capacity``.
+    private let intervals = IntervalCache()
 
     /// Opens (creating if needed) the schedule table in the database file at `path`.
     ///
@@ -78,6 +81,14 @@ public final class SQLiteScheduleStore: ScheduleStore {
         WHERE sequence = ?
         """
 
+    /// Writes back what a claim changes (``ScheduledCall/recordDispatch(at:by:)``); bound: enabled,
+    /// remaining runs, total run count, last run, next due, claimed by, due at, then the sequence.
+    private static let claimSQL = """
+        UPDATE scheduled_calls SET enabled = ?, remaining_runs = ?, total_run_count = ?, last_run_at = ?,
+            next_due = ?, claimed_by = ?, due_at = ?
+        WHERE sequence = ?
+        """
+
     /// The due rows, earliest first; bound: now, limit.
     private static let dueSQL = """
         SELECT \(columns) FROM scheduled_calls
@@ -122,7 +133,7 @@ public final class SQLiteScheduleStore: ScheduleStore {
             try connection.firstRow(
                 "SELECT \(Self.columns) FROM scheduled_calls WHERE id = ?",
                 [.text(id.rawValue)],
-                Self.call
+                self.call
             )?.call
         }
     }
@@ -133,7 +144,7 @@ public final class SQLiteScheduleStore: ScheduleStore {
             try connection.rows(
                 "SELECT \(Self.columns) FROM scheduled_calls WHERE repo_id = ? ORDER BY sequence",
                 [.text(repository.rawValue)],
-                Self.call
+                self.call
             )
         }
         return rows.map(\.call).filter { call in importer.map { $0 == call.importerID } ?? true }
@@ -149,7 +160,7 @@ public final class SQLiteScheduleStore: ScheduleStore {
                 let (sequence, before) = try connection.firstRow(
                     "SELECT \(Self.columns) FROM scheduled_calls WHERE id = ?",
                     [.text(id.rawValue)],
-                    Self.call
+                    self.call
                 )
             else { throw ScheduledCall.missing(id) }
             var call = before
@@ -196,11 +207,19 @@ public final class SQLiteScheduleStore: ScheduleStore {
         }
         guard anyDue else { return [] }
         return try await executor.write { connection in
-            let due = try connection.rows(Self.dueSQL, [bound, .int(limit)], Self.call)
+            let due = try connection.rows(Self.dueSQL, [bound, .int(limit)], self.call)
+            let claimedBy = SQLiteValue.text(scheduler)
             return try due.map { sequence, call in
                 var call = call
                 call.recordDispatch(at: now, by: scheduler)
-                try Self.save(call, sequence: sequence, in: connection)
+                try connection.execute(
+                    Self.claimSQL,
+                    [
+                        .bool(call.enabled), .optionalInt(call.remainingRuns), .int(call.totalRunCount), bound,
+                        .real(call.nextDue.timeIntervalSince1970), claimedBy,
+                        call.dueTime.map { .real($0.timeIntervalSince1970) } ?? .null, .integer(sequence),
+                    ]
+                )
                 return call
             }
         }
@@ -225,16 +244,18 @@ public final class SQLiteScheduleStore: ScheduleStore {
         try connection.execute(saveSQL, mutableBindings(call) + [.integer(sequence)])
     }
 
-    private static func call(_ row: SQLiteRow) throws -> (sequence: Int64, call: ScheduledCall) {
+    private func call(_ row: SQLiteRow) throws -> (sequence: Int64, call: ScheduledCall) {
         let overrides = try JSONValue(parsing: row.text(6))
         guard case .object(let overrideConfig) = overrides else {
             throw PulpError.internalError("stored overrides of schedule \(row.text(1)) are not an object")
         }
+        let schedule = row.text(4)
         let call = try ScheduledCall(
             restoringID: ScheduleID(row.text(1)),
             repositoryID: RepositoryID(row.text(2)),
             importerID: row.text(3),
-            schedule: row.text(4),
+            schedule: schedule,
+            interval: try intervals.interval(of: schedule),
             firstRun: row.text(5),
             overrideConfig: overrideConfig,
             enabled: row.bool(7),
@@ -248,5 +269,23 @@ public final class SQLiteScheduleStore: ScheduleStore {
             lastClaimedBy: row.optionalText(15)
         )
         return (row.int64(0), call)
+    }
+}
+
+/// A bounded map from schedule texts to their parsed intervals, shared by a store's reads.
+private final class IntervalCache: Sendable {
+    /// The most texts kept before the cache is emptied.
+    static let capacity = 4_096
+    private let parsed = PulpMutex<[String: RepeatingInterval]>([:])
+
+    /// `text` parsed, from the cache when it is there.
+    func interval(of text: String) throws(PulpError) -> RepeatingInterval {
+        if let interval = parsed.withLock({ $0[text] }) { return interval }
+        let interval = try RepeatingInterval(parsing: text)
+        parsed.withLock { parsed in
+            if parsed.count >= Self.capacity { parsed.removeAll(keepingCapacity: true) }
+            parsed[text] = interval
+        }
+        return interval
     }
 }
