@@ -20,6 +20,16 @@ struct BenchmarkContext {
         return String((value * scale).rounded() / scale)
     }
 
+    /// The value given after `--name` on the command line, e.g. `option("feed")` for `--feed URL`.
+    func option(_ name: String) -> String? {
+        let arguments = CommandLine.arguments
+        guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
+    }
+
+    /// The options that take a value, so the value is not read as a suite name.
+    static let valuedOptions: Set<String> = ["--feed", "--size", "--workload", "--output", "--iterations"]
+
     /// Picks the full size or the smoke size.
     func size(_ full: Int, smoke smokeSize: Int) -> Int { smoke ? smokeSize : full }
 }

@@ -14,12 +14,14 @@ let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let smoke = arguments.contains("--smoke")
-let requested = arguments.filter { !$0.hasPrefix("--") }
+let requested = arguments.indices.filter { index in
+    !arguments[index].hasPrefix("--") && (index == 0 || !BenchmarkContext.valuedOptions.contains(arguments[index - 1]))
+}.map { arguments[$0] }
 let unknown = requested.filter { name in !suites.contains { $0.name == name } }
 
 guard unknown.isEmpty, smoke || !requested.isEmpty else {
     let names = suites.map(\.name).joined(separator: " | ")
-    FileHandle.standardError.write(Data("usage: pulpkit-bench (\(names))... [--smoke]\n".utf8))
+    FileHandle.standardError.write(Data("usage: pulpkit-bench (\(names))... [--smoke] [--feed URL]\n".utf8))
     exit(2)
 }
 

@@ -126,19 +126,18 @@ public final class SyncService: Sendable {
         let counts = session.counts
         let entry = historyEntry(repository, record, started: started, outcome: outcome, counts: counts)
         try await repositories.history.append(entry)
-        let completed = entry.completed
+        let unitCounts = try await content.unitCounts(in: id)
+        let now = clock.now
         try await repositories.repositories.update(id) { repository in
-            repository.importer?.lastSync = completed
+            repository.contentUnitCounts = unitCounts
+            if counts.added + counts.updated > 0 { repository.lastUnitAdded = now }
+            if counts.removed > 0 { repository.lastUnitRemoved = now }
+            repository.importer?.lastSync = now
             repository.importer?.lastOverrideConfig = arguments.overrideConfig
             if entry.result == .success, let scratchpad = counts.scratchpad {
                 repository.importer?.scratchpad = scratchpad
             }
         }
-        try await repositories.refreshUnitCounts(
-            of: id,
-            added: counts.added + counts.updated,
-            removed: counts.removed
-        )
         switch outcome {
         case .success(let report) where report.succeeded:
             if session.settings.downloadPolicy == .background {
@@ -271,6 +270,7 @@ public final class SyncService: Sendable {
                     failures.append(["unit_id": .string(unit.id.rawValue), "error": .string("\(error)")])
                 }
             }
+            try storage.synchronize()
             try await content.save(finished)
             downloaded += finished.count
             await session.reportProgress(
@@ -336,6 +336,7 @@ public final class SyncService: Sendable {
                     progress: { _ in }
                 )
                 let fetched = try await session.fetch(unit)
+                try self.storage.synchronize()
                 return try await self.content.save([fetched])[0]
             }
             running[unitID] = task

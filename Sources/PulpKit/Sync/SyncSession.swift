@@ -72,6 +72,7 @@ final class SyncSession: Sendable {
         try Task.checkCancellation()
         for batch in missing.chunked(by: 512) {
             let downloaded = try await download(Array(batch))
+            try storage.synchronize()
             stored += try await content.save(downloaded)
             try Task.checkCancellation()
         }
@@ -96,7 +97,8 @@ final class SyncSession: Sendable {
         }
     }
 
-    /// Downloads one unit's file from its catalog URL into storage.
+    /// Downloads one unit's file from its catalog URL into storage; the caller makes it durable with
+    /// ``ContentStorage/synchronize()`` before recording it.
     func fetch(_ unit: ContentUnit) async throws -> ContentUnit {
         guard let url = unit.catalogURL else {
             throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
@@ -109,7 +111,8 @@ final class SyncSession: Sendable {
             expectedSize: unit.size,
             expectedSHA256: unit.checksum,
             verifySize: settings.verifySize,
-            verifyChecksum: settings.verifyChecksum
+            verifyChecksum: settings.verifyChecksum,
+            durable: false
         )
         unit.storagePath = try storage.place(incoming, as: result.sha256)
         unit.downloaded = true

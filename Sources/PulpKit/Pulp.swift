@@ -1,0 +1,184 @@
+public import Foundation
+
+/// How a ``Pulp`` instance stores its data and runs its work.
+public struct PulpConfiguration: Sendable {
+    /// Where the stores and the content live.
+    public enum Storage: Sendable, Hashable {
+        /// In-memory stores, gone when the process exits; unit files under `contentRoot` (a new temporary
+        /// directory when `nil`).
+        case inMemory(contentRoot: URL? = nil)
+        /// One SQLite database file, `pulp.db`, and the content storage root, `content/`, in `directory`;
+        /// several processes may share it.
+        case sqlite(directory: URL)
+    }
+
+    /// Where the stores and the content live.
+    public var storage: Storage
+    /// How many tasks run at once.
+    public var workerCount: Int
+    /// The clock of the dispatcher and every service.
+    public var clock: any WallClock
+    /// The SQLite durability level (``SQLiteSynchronous/normal`` survives a process crash; `.full` a power loss).
+    public var synchronous: SQLiteSynchronous
+    /// How long sync history entries are kept (seconds); 60 days by default, as in Pulp.
+    public var historyRetention: TimeInterval
+    /// How long complete tasks are kept (seconds); 7 days by default, as in Pulp.
+    public var taskRetention: TimeInterval
+    /// How often the retention job runs.
+    public var retentionInterval: Duration
+    /// The transport every download goes through.
+    public var transport: any HTTPTransport
+    /// The dispatcher's worker name (unique per process by default).
+    public var workerName: String
+
+    /// A configuration with Pulp's defaults.
+    public init(
+        storage: Storage = .inMemory(),
+        workerCount: Int = ProcessInfo.processInfo.activeProcessorCount,
+        clock: any WallClock = SystemWallClock(),
+        synchronous: SQLiteSynchronous = .normal,
+        historyRetention: TimeInterval = SyncHistoryEntry.defaultRetention,
+        taskRetention: TimeInterval = 7 * 86_400,
+        retentionInterval: Duration = .seconds(6 * 3600),
+        transport: any HTTPTransport = RoutingTransport(),
+        workerName: String = TaskDispatcherConfiguration.defaultWorkerName()
+    ) {
+        self.storage = storage
+        self.workerCount = workerCount
+        self.clock = clock
+        self.synchronous = synchronous
+        self.historyRetention = historyRetention
+        self.taskRetention = taskRetention
+        self.retentionInterval = retentionInterval
+        self.transport = transport
+        self.workerName = workerName
+    }
+}
+
+/// PulpKit, wired: every store, the dispatcher and the services, built from one configuration.
+///
+/// ```swift
+/// let pulp = try Pulp(configuration: .init(storage: .sqlite(directory: dataDirectory)))
+/// pulp.register(FileImporter())
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await pulp.run() }
+///     try await pulp.repositories.create(Repository(id: "iso"), importerTypeID: "iso_importer",
+///                                        importerConfiguration: ["feed": "https://example.com/iso/"])
+///     let report = try await pulp.sync.sync(repository: "iso")
+///     …
+/// }
+/// ```
+///
+/// ``run()`` runs the dispatcher and the retention job until it is cancelled, then drains the running
+/// tasks; it has the shape of swift-service-lifecycle's `Service`, so a host can run it there as is.
+public final class Pulp: Sendable {
+    /// The configuration it was built from.
+    public let configuration: PulpConfiguration
+    /// The importers hosts register.
+    public let importers: ImporterRegistry
+    /// Runs every task.
+    public let dispatcher: TaskDispatcher
+    /// Repositories, importers, content and history.
+    public let repositories: RepositoryService
+    /// Syncs, downloads and on-demand content.
+    public let sync: SyncService
+    /// Uploads of units into repositories, and copies between them.
+    public let uploads: ContentUploadService
+
+    /// Builds every store and service; for `.sqlite`, creates the directory and opens (migrating) the database.
+    ///
+    /// - Throws: a ``PulpError`` naming the file or directory that cannot be created or opened.
+    public init(configuration: PulpConfiguration = PulpConfiguration()) throws {
+        self.configuration = configuration
+        let tasks: any TaskStore
+        let repositoryStore: any RepositoryStore
+        let contentStore: any ContentStore
+        let historyStore: any HistoryStore
+        let contentRoot: URL
+        switch configuration.storage {
+        case .inMemory(let root):
+            tasks = InMemoryTaskStore()
+            repositoryStore = InMemoryRepositoryStore()
+            contentStore = InMemoryContentStore()
+            historyStore = InMemoryHistoryStore()
+            contentRoot =
+                root
+                ?? FileManager.default.temporaryDirectory
+                .appendingPathComponent("pulpkit-content-\(UUID().uuidString.lowercased())", isDirectory: true)
+        case .sqlite(let directory):
+            try Self.makeDirectory(directory)
+            let executor = try SQLiteExecutor(
+                path: directory.appendingPathComponent("pulp.db").path,
+                synchronous: configuration.synchronous
+            )
+            tasks = try SQLiteTaskStore(executor: executor)
+            repositoryStore = try SQLiteRepositoryStore(executor: executor)
+            contentStore = try SQLiteContentStore(executor: executor)
+            historyStore = try SQLiteHistoryStore(executor: executor)
+            contentRoot = directory.appendingPathComponent("content", isDirectory: true)
+        }
+        importers = ImporterRegistry()
+        dispatcher = TaskDispatcher(
+            store: tasks,
+            clock: configuration.clock,
+            configuration: TaskDispatcherConfiguration(
+                workerCount: configuration.workerCount,
+                workerName: configuration.workerName,
+                retention: configuration.taskRetention
+            )
+        )
+        repositories = RepositoryService(
+            repositories: repositoryStore,
+            content: contentStore,
+            history: historyStore,
+            importers: importers,
+            clock: configuration.clock
+        )
+        sync = SyncService(
+            repositories: repositories,
+            storage: try ContentStorage(root: contentRoot),
+            dispatcher: dispatcher,
+            transport: configuration.transport
+        )
+        uploads = ContentUploadService(repositories: repositories, storage: sync.storage, dispatcher: dispatcher)
+    }
+
+    /// Registers an importer plugin.
+    public func register(_ importer: any Importer) {
+        importers.register(importer)
+    }
+
+    /// Runs the dispatcher and the retention job until cancelled; then lets running tasks drain.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.dispatcher.run() }
+            group.addTask { await self.runRetention() }
+            try await group.next()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Purges sync history older than the retention age now and then every ``PulpConfiguration/retentionInterval``.
+    private func runRetention() async {
+        while !Task.isCancelled {
+            _ = try? await repositories.history.purge(
+                olderThan: configuration.historyRetention,
+                at: configuration.clock.now
+            )
+            try? await Task.sleep(for: configuration.retentionInterval)
+        }
+    }
+
+    private static func makeDirectory(_ url: URL) throws {
+        do {
+            try FileManager.default.createDirectory(
+                at: url,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw PulpError.storage("cannot create the data directory: \(error.localizedDescription)", path: url.path)
+        }
+    }
+}
