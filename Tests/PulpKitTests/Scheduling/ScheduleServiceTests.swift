@@ -6,7 +6,7 @@ import Testing
 
 /// The REST-shaped service: create, update (each field), delete, list, get, bad input, cascades.
 struct ScheduleServiceTests {
-    static let importer = ScriptedImporter.type
+    static let importer = SchedulingTestImporter.type
 
     func harness(
         _ backend: StorageBackend = .memory,
@@ -28,7 +28,9 @@ struct ScheduleServiceTests {
             importer: Self.importer,
             body: ["override_config": [:], "schedule": "00:00:00Z/P1DT", "failure_threshold": 3]
         )
-        #expect(call.href == "/pulp/api/v2/repositories/zoo/importers/scripted_importer/schedules/sync/\(call.id)/")
+        #expect(
+            call.href == "/pulp/api/v2/repositories/zoo/importers/scheduling_test_importer/schedules/sync/\(call.id)/"
+        )
         let report = harness.service.report(call)
         #expect(report["schedule"] == "00:00:00Z/P1DT")
         #expect(report["first_run"] == "2014-01-27T00:00:00Z")
@@ -39,7 +41,7 @@ struct ScheduleServiceTests {
         #expect(report["last_updated"] == .double(1_390_860_900))
         #expect(report["kwargs"] == ["overrides": [:], "scheduled_call_id": .string(call.id.rawValue)])
         #expect(report["args"] == ["zoo"])
-        #expect(report["resource"] == "pulp:importer:zoo:scripted_importer")
+        #expect(report["resource"] == "pulp:importer:zoo:scheduling_test_importer")
         #expect(try await harness.stored(call.id) == call)
     }
 

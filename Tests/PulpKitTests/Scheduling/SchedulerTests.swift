@@ -6,7 +6,7 @@ import Testing
 
 /// The scheduler's loop on a manual clock (no real sleeps), except one short real-clock test.
 struct SchedulerTests {
-    static let importer = ScriptedImporter.type
+    static let importer = SchedulingTestImporter.type
 
     /// PULP2-SEMANTICS §1.2's worked examples, each created at 2014-01-27T22:15:00Z, with DESIGN.md's month
     /// rule: the dispatch times an ideal scheduler produces.
@@ -197,7 +197,9 @@ struct SchedulerTests {
         try await whileServing(harness.dispatcher) {
             try await whileRunning(scheduler) {
                 var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
-                let outcomes: [ScriptedImporter.Outcome] = [.raise, .reportFailure, .succeed, .raise, .raise, .succeed]
+                let outcomes: [SchedulingTestImporter.Outcome] = [
+                    .raise, .reportFailure, .succeed, .raise, .raise, .succeed,
+                ]
                 for (index, outcome) in outcomes.enumerated() {
                     harness.importer.setOutcome(outcome)
                     if index == 0 { try await stepper.waitForPause() } else { try await stepper.step() }
@@ -366,25 +368,37 @@ struct SchedulerTests {
 
     /// A real clock: a `PT1S` schedule's next run after the first pause (due on the next whole second) is
     /// dispatched within 100 ms of its due time.
+    ///
+    /// A plain task sleeping until the same instant is the control: when the whole test run keeps the
+    /// machine's cores busy, every task wakes late, so the bound is 100 ms after the control woke.
     @Test func aOneSecondScheduleFiresWithinOneHundredMillisecondsOnTheRealClock() async throws {
-        let harness = try SchedulingHarness(clock: SystemWallClock())
+        let clock = SystemWallClock()
+        let harness = try SchedulingHarness(clock: clock)
         try await harness.addRepositories()
         let call = try await harness.schedule("PT1S")
         let scheduler = Scheduler(service: harness.service)
-        let (due, task) = try await whileRunning(scheduler) {
+        let (due, task, control) = try await whileRunning(scheduler) {
             // The first pass dispatches the first run at once (two, when it straddles a second) and sleeps
             // until the next one is due.
             let first = try #require(await scheduler.nextPause(after: 0))
             let due = try #require(first.deadline)
+            async let control: Date = {
+                try await clock.sleep(until: due)
+                return clock.now
+            }()
             let before = try await harness.syncTasks(of: call.id).count
             var pass = first.pass
             while try await harness.syncTasks(of: call.id).count <= before {
                 pass = try #require(await scheduler.nextPause(after: pass)).pass
             }
-            return (due, try await harness.syncTasks(of: call.id)[before])
+            return (due, try await harness.syncTasks(of: call.id)[before], try await control)
         }
         #expect(call.grid.lastOccurrence(atOrBefore: due)?.date == due, "the run is due on the grid")
         let lateness = task.submitTime.timeIntervalSince(due)
-        #expect(lateness >= 0 && lateness < 0.1, "dispatched \(lateness * 1000) ms after its due time")
+        let bound = max(control.timeIntervalSince(due), 0) + 0.1
+        #expect(
+            lateness >= 0 && lateness < bound,
+            "dispatched \(lateness * 1000) ms after its due time; the control woke \((bound - 0.1) * 1000) ms late"
+        )
     }
 }

@@ -5,17 +5,17 @@ import Testing
 @testable import PulpKit
 
 /// An importer whose syncs succeed, report failure or throw, as a test tells it.
-final class ScriptedImporter: Importer {
+final class SchedulingTestImporter: Importer {
     enum Outcome: Sendable {
         case succeed
         case reportFailure
         case raise
     }
 
-    static let type = "scripted_importer"
+    static let type = "scheduling_test_importer"
 
-    let typeID = ScriptedImporter.type
-    let contentTypes: Set<String> = ["scripted_unit"]
+    let typeID = SchedulingTestImporter.type
+    let contentTypes: Set<String> = ["scheduling_test_unit"]
     private let outcome = PulpMutex(Outcome.succeed)
     private let refusesFlavours = PulpMutex(false)
 
@@ -42,11 +42,11 @@ final class ScriptedImporter: Importer {
     }
 }
 
-/// Everything a scheduling test needs: repositories `zoo` and `farm` with a ``ScriptedImporter``, a
+/// Everything a scheduling test needs: repositories `zoo` and `farm` with a ``SchedulingTestImporter``, a
 /// dispatcher with the sync handler, a schedule service, and a clock (manual unless told otherwise).
 final class SchedulingHarness: Sendable {
     let clock: any WallClock
-    let importer = ScriptedImporter()
+    let importer = SchedulingTestImporter()
     let repositories: RepositoryService
     let dispatcher: TaskDispatcher
     let sync: SyncService
@@ -89,7 +89,7 @@ final class SchedulingHarness: Sendable {
     /// Creates repositories (with the scripted importer) that do not exist yet.
     func addRepositories(_ ids: [RepositoryID] = ["zoo", "farm"]) async throws {
         for id in ids {
-            try await repositories.create(Repository(id: id), importerTypeID: ScriptedImporter.type)
+            try await repositories.create(Repository(id: id), importerTypeID: SchedulingTestImporter.type)
         }
     }
 
@@ -102,7 +102,7 @@ final class SchedulingHarness: Sendable {
     ) async throws -> ScheduledCall {
         try await service.create(
             repository: repository,
-            importer: ScriptedImporter.type,
+            importer: SchedulingTestImporter.type,
             schedule: schedule,
             overrideConfig: overrideConfig,
             failureThreshold: failureThreshold
