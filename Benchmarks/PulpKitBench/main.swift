@@ -9,6 +9,7 @@ let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
     ("core", runCoreBenchmarks),
     ("tasks", runTaskBenchmarks),
     ("sync", runSyncBenchmarks),
+    ("schedule", runScheduleBenchmarks),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -69,7 +69,7 @@ public struct PulpConfiguration: Sendable {
 /// }
 /// ```
 ///
-/// ``run()`` runs the dispatcher and the retention job until it is cancelled, then drains the running
+/// ``run()`` runs the dispatcher, the scheduler and the retention job until it is cancelled, then drains the running
 /// tasks; it has the shape of swift-service-lifecycle's `Service`, so a host can run it there as is.
 public final class Pulp: Sendable {
     /// The configuration it was built from.
@@ -84,6 +84,10 @@ public final class Pulp: Sendable {
     public let sync: SyncService
     /// Uploads of units into repositories, and copies between them.
     public let uploads: ContentUploadService
+    /// Scheduled syncs of repositories' importers.
+    public let schedules: ScheduleService
+    /// Dispatches the scheduled syncs when they are due; ``run()`` runs it.
+    public let scheduler: Scheduler
 
     /// Builds every store and service; for `.sqlite`, creates the directory and opens (migrating) the database.
     ///
@@ -94,6 +98,7 @@ public final class Pulp: Sendable {
         let repositoryStore: any RepositoryStore
         let contentStore: any ContentStore
         let historyStore: any HistoryStore
+        let scheduleStore: any ScheduleStore
         let contentRoot: URL
         switch configuration.storage {
         case .inMemory(let root):
@@ -101,6 +106,7 @@ public final class Pulp: Sendable {
             repositoryStore = InMemoryRepositoryStore()
             contentStore = InMemoryContentStore()
             historyStore = InMemoryHistoryStore()
+            scheduleStore = InMemoryScheduleStore()
             contentRoot =
                 root
                 ?? FileManager.default.temporaryDirectory
@@ -115,6 +121,7 @@ public final class Pulp: Sendable {
             repositoryStore = try SQLiteRepositoryStore(executor: executor)
             contentStore = try SQLiteContentStore(executor: executor)
             historyStore = try SQLiteHistoryStore(executor: executor)
+            scheduleStore = try SQLiteScheduleStore(executor: executor)
             contentRoot = directory.appendingPathComponent("content", isDirectory: true)
         }
         importers = ImporterRegistry()
@@ -141,6 +148,8 @@ public final class Pulp: Sendable {
             transport: configuration.transport
         )
         uploads = ContentUploadService(repositories: repositories, storage: sync.storage, dispatcher: dispatcher)
+        schedules = ScheduleService(store: scheduleStore, sync: sync)
+        scheduler = Scheduler(service: schedules)
         dispatcher.register(Self.repositoryTask) { [repositories] _, arguments in
             try await arguments.change.apply(to: arguments.repositoryID, in: repositories)
         }
@@ -212,10 +221,11 @@ public final class Pulp: Sendable {
         importers.register(importer)
     }
 
-    /// Runs the dispatcher and the retention job until cancelled; then lets running tasks drain.
+    /// Runs the dispatcher, the scheduler and the retention job until cancelled; then lets running tasks drain.
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.dispatcher.run() }
+            group.addTask { try await self.scheduler.run() }
             group.addTask { await self.runRetention() }
             try await group.next()
             group.cancelAll()
