@@ -1,0 +1,114 @@
+// The applicability query: consumers selected by criteria, their records collated by identical consumer sets.
+
+/// One entry of the applicability query's answer: consumers whose applicability is identical, and what applies.
+public struct ApplicabilityReport: Sendable, Hashable {
+    /// The consumers, sorted by id.
+    public var consumers: [ConsumerID]
+    /// For each content type, the applicable unit ids, sorted.
+    public var applicability: [String: [UnitID]]
+
+    /// Creates a report.
+    public init(consumers: [ConsumerID], applicability: [String: [UnitID]]) {
+        self.consumers = consumers
+        self.applicability = applicability
+    }
+
+    /// `{"consumers": [ids], "applicability": {type: [unit ids]}}`, the spec's shape.
+    public var json: JSONValue {
+        [
+            "consumers": .array(consumers.map { .string($0.rawValue) }),
+            "applicability": .object(applicability.mapValues { .array($0.map { .string($0.rawValue) }) }),
+        ]
+    }
+
+    /// The 200 body of the query: the array of the reports' JSON.
+    public static func json(_ reports: [ApplicabilityReport]) -> JSONValue {
+        .array(reports.map(\.json))
+    }
+}
+
+extension ApplicabilityEngine {
+    /// Answers Pulp 2's applicability query for the consumers `criteria` selects.
+    ///
+    /// The criteria's filters, sort, skip and limit choose and page over consumers; then each consumer is
+    /// attached to the record of (its profile set, each repository it is bound to). Records with the same
+    /// set of attached consumers are merged, per content type, by set union, and each set becomes one
+    /// ``ApplicabilityReport``. A consumer can be in several reports (one per distinct combination), and a
+    /// consumer with no record is in none. With `contentTypes`, other types are dropped, and a record left
+    /// with no type is dropped too; empty lists stay (`{"erratum": []}`). Reports are ordered by their
+    /// consumer lists, and every list is sorted, so equal data gives an equal answer.
+    ///
+    /// Repositories that no longer exist, and profile sets consumers no longer have, never contribute.
+    ///
+    /// - Throws: a 400 ``PulpError`` naming `content_types` when one is empty.
+    public func query(consumers criteria: Criteria, contentTypes: [String]? = nil) async throws
+        -> [ApplicabilityReport]
+    {
+        if let contentTypes, contentTypes.contains("") {
+            throw PulpError.invalid("content_types", "a content type name must not be empty")
+        }
+        let wanted = contentTypes.map(Set.init)
+        let selected = try await consumers.consumers(matching: criteria)
+        let summaries = try await consumers.summaries(of: selected.map(\.id)).sorted { $0.consumerID < $1.consumerID }
+
+        var existing: Set<RepositoryID> = []
+        for repository in Set(summaries.flatMap(\.repositories))
+        where try await repositories.repository(repository) != nil {
+            existing.insert(repository)
+        }
+        let hashes = Set(summaries.compactMap(\.profileSetHash))
+        var applicability: [ApplicabilityKey: [String: [UnitID]]] = [:]
+        for record in try await store.records(forProfileSets: hashes) where existing.contains(record.key.repositoryID) {
+            var kept = record.applicability
+            if let wanted { kept = kept.filter { wanted.contains($0.key) } }
+            if !kept.isEmpty { applicability[record.key] = kept }
+        }
+
+        var members: [ApplicabilityKey: [ConsumerID]] = [:]
+        for summary in summaries {
+            guard let hash = summary.profileSetHash else { continue }
+            for repository in summary.repositories {
+                let key = ApplicabilityKey(repositoryID: repository, profileSetHash: hash)
+                if applicability[key] != nil { members[key, default: []].append(summary.consumerID) }
+            }
+        }
+
+        var collated: [[ConsumerID]: [String: [UnitID]]] = [:]
+        for (key, consumers) in members {
+            guard let found = applicability[key] else { continue }
+            if let earlier = collated[consumers] {
+                collated[consumers] = earlier.merging(found) { mergeSortedUnique($0, $1) }
+            } else {
+                collated[consumers] = found
+            }
+        }
+        return collated.map { ApplicabilityReport(consumers: $0.key, applicability: $0.value) }
+            .sorted { $0.consumers.lexicographicallyPrecedes($1.consumers) }
+    }
+}
+
+/// The union of two sorted lists without duplicates, sorted, without duplicates.
+func mergeSortedUnique(_ a: [UnitID], _ b: [UnitID]) -> [UnitID] {
+    if a.isEmpty { return b }
+    if b.isEmpty || a == b { return a }
+    var result: [UnitID] = []
+    result.reserveCapacity(a.count + b.count)
+    var i = 0
+    var j = 0
+    while i < a.count, j < b.count {
+        if a[i] < b[j] {
+            result.append(a[i])
+            i += 1
+        } else if b[j] < a[i] {
+            result.append(b[j])
+            j += 1
+        } else {
+            result.append(a[i])
+            i += 1
+            j += 1
+        }
+    }
+    result.append(contentsOf: a[i...])
+    result.append(contentsOf: b[j...])
+    return result
+}
