@@ -179,7 +179,9 @@ extension ApplicabilityEngine {
         let existing = Set(repositoryExists.filter(\.value).keys)
         for summary in try await consumers.summaries(boundTo: existing) {
             guard let hash = summary.profileSetHash else { continue }
-            for repository in summary.repositories { live[repository, default: []].insert(hash) }
+            for repository in summary.repositories where existing.contains(repository) {
+                live[repository, default: []].insert(hash)
+            }
         }
         let stale = keys.filter { live[$0.repositoryID]?.contains($0.profileSetHash) != true }
         return try await store.remove(stale)
