@@ -2,6 +2,8 @@
 struct BenchmarkContext {
     /// Whether to run at a tiny size, as CI's smoke run does.
     let smoke: Bool
+    /// Options given with a value, without their dashes (`size`, `workload`, `output` …).
+    var options: [String: String] = [:]
 
     /// Prints one figure as `name value unit`.
     func report(_ name: String, _ value: Double, _ unit: String) {
