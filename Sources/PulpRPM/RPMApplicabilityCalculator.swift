@@ -14,6 +14,9 @@ public import PulpKit
 /// Profiles of type `rpm` are lists of `{"name", "epoch", "version", "release", "arch", "vendor"}`; they are
 /// normalised by sorting on those fields, so the same package set always hashes alike. Modules come later.
 public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
+    /// The names and architectures seen so far, numbered, so indexes and profiles meet on integers.
+    let keys = PackageKeyTable()
+
     /// Creates the calculator.
     public init() {}
 
@@ -34,7 +37,7 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
         guard case .array(let entries) = profile else {
             throw PulpError.invalid("profile", "an rpm profile must be a list of packages, got \(profile.typeName)")
         }
-        var keyed: [(key: [JSONValue], entry: JSONValue, text: String?)] = []
+        var keyed: [(key: [JSONValue], entry: JSONValue)] = []
         keyed.reserveCapacity(entries.count)
         for (position, entry) in entries.enumerated() {
             guard case .object(let fields) = entry else {
@@ -54,22 +57,21 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
                 )
             }
             let key = ["name", "epoch", "version", "release", "arch", "vendor"].map { fields[$0] ?? .null }
-            keyed.append((key, entry, nil))
+            keyed.append((key, entry))
         }
-        keyed.sort { lhs, rhs in
-            for (a, b) in zip(lhs.key, rhs.key) {
+        func order(_ lhs: [JSONValue], _ rhs: [JSONValue]) -> Int {
+            for (a, b) in zip(lhs, rhs) {
                 let order = pythonOrder(a, b)
-                if order != 0 { return order < 0 }
+                if order != 0 { return order }
             }
-            return false
+            return 0
         }
+        keyed.sort { order($0.key, $1.key) < 0 }
         // Ties in the six fields: order by canonical text, so the input order never shows.
         var start = 0
         while start < keyed.count {
             var end = start + 1
-            while end < keyed.count, zip(keyed[start].key, keyed[end].key).allSatisfy({ pythonOrder($0, $1) == 0 }) {
-                end += 1
-            }
+            while end < keyed.count, order(keyed[start].key, keyed[end].key) == 0 { end += 1 }
             if end - start > 1 {
                 keyed[start..<end].sort { $0.entry.encoded().utf8.lexicographicallyPrecedes($1.entry.encoded().utf8) }
             }
@@ -80,14 +82,14 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// Indexes a repository's `rpm` and `erratum` units.
     public func makeIndex(units: [ContentUnit]) -> RPMRepositoryIndex {
-        RPMRepositoryIndex(units: units)
+        RPMRepositoryIndex(units: units, keys: keys)
     }
 
     /// Reads the installed packages, keeping the newest EVR of each name and architecture.
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if an entry is malformed.
     public func prepare(profiles: [String: JSONValue]) throws(PulpError) -> InstalledPackages {
-        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]))
+        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]), keys: keys)
     }
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
@@ -102,40 +104,137 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
     }
 }
 
+/// A name and an architecture: what an installed package and a repository package must share.
+struct PackageKey: Hashable, Sendable {
+    let name: String
+    let arch: String
+}
+
+/// Numbers every name and architecture it is asked about, once: indexes and prepared profiles then meet on
+/// array positions instead of hashing strings in the hot loop. It only grows (by the distinct names and
+/// architectures a deployment ever sees: tens of thousands, a few MB).
+final class PackageKeyTable: Sendable {
+    private let numbers = PulpMutex<[PackageKey: Int32]>([:])
+
+    /// The numbers of `keys`, assigning new ones as needed, under one lock.
+    func numbers(for keys: [PackageKey]) -> [Int32] {
+        numbers.withLock { numbers in
+            keys.map { key in
+                if let number = numbers[key] { return number }
+                let number = Int32(numbers.count)
+                numbers[key] = number
+                return number
+            }
+        }
+    }
+}
+
+/// An epoch, version and release in the form regeneration compares fastest: the version and release bytes
+/// side by side in one array, compared with ``rpmVersionCompare(_:_:)``'s byte-level algorithm.
+struct CompactEVR: Sendable, Equatable {
+    let epoch: Int
+    /// The version's UTF-8 bytes, then the release's.
+    let bytes: [UInt8]
+    /// Where the release starts in ``bytes``.
+    let split: Int
+
+    init(epoch: Int, version: String, release: String) {
+        self.epoch = epoch
+        var bytes = Array(version.utf8)
+        split = bytes.count
+        bytes.append(contentsOf: release.utf8)
+        self.bytes = bytes
+    }
+
+    /// `EVR.compare` on the compact forms: -1, 0 or 1.
+    @inline(__always)
+    static func compare(_ a: CompactEVR, _ b: CompactEVR) -> Int {
+        if a.epoch != b.epoch { return a.epoch < b.epoch ? -1 : 1 }
+        return a.bytes.withUnsafeBufferPointer { bytesA in
+            b.bytes.withUnsafeBufferPointer { bytesB in
+                let version = rpmVersionCompare(
+                    utf8: UnsafeBufferPointer(rebasing: bytesA[..<a.split]),
+                    UnsafeBufferPointer(rebasing: bytesB[..<b.split])
+                )
+                if version != 0 { return version }
+                return rpmVersionCompare(
+                    utf8: UnsafeBufferPointer(rebasing: bytesA[a.split...]),
+                    UnsafeBufferPointer(rebasing: bytesB[b.split...])
+                )
+            }
+        }
+    }
+}
+
 /// The newest installed EVR of each name and architecture of a consumer's RPM profile.
 public struct InstalledPackages: Sendable {
-    /// One entry per `"name arch"` key, with the newest installed EVR.
-    let entries: [(key: String, evr: EVR)]
+    /// One entry per name and architecture (by its number in the calculator's key table), newest EVR.
+    let entries: [(key: Int32, evr: CompactEVR)]
 
     /// Reads an `rpm` profile (a list of package objects).
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if it is not a list of well-formed package objects.
-    public init(profile: JSONValue) throws(PulpError) {
+    init(profile: JSONValue, keys: PackageKeyTable) throws(PulpError) {
         guard case .array(let list) = profile else {
             throw PulpError.invalid("profile", "an rpm profile must be a list of packages, got \(profile.typeName)")
         }
-        var newest: [String: Int] = [:]
-        newest.reserveCapacity(list.count)
-        var entries: [(key: String, evr: EVR)] = []
-        entries.reserveCapacity(list.count)
+        var packageKeys: [PackageKey] = []
+        var evrs: [CompactEVR] = []
+        packageKeys.reserveCapacity(list.count)
+        evrs.reserveCapacity(list.count)
         for (position, entry) in list.enumerated() {
             guard case .object(let fields) = entry else {
                 throw PulpError.invalid("profile", "entry \(position) must be an object, got \(entry.typeName)")
             }
-            let nevra: NEVRA
-            do {
-                nevra = try RPMFields.nevra(fields)
-            } catch {
-                throw PulpError.invalid("profile", "entry \(position): \(error.reason)")
+            // One pass over the entry's fields instead of a lookup per field: this runs for every package
+            // of every profile set a regeneration prepares.
+            var name = ""
+            var version = ""
+            var release: String?
+            var arch = ""
+            var epoch = 0
+            var epochReadable = true
+            for (field, value) in fields {
+                switch field {
+                case "name": if case .string(let text) = value { name = text }
+                case "version": if case .string(let text) = value { version = text }
+                case "release": if case .string(let text) = value { release = text }
+                case "arch": if case .string(let text) = value { arch = text }
+                case "epoch":
+                    switch value {
+                    case .null: break
+                    case .int(let number) where number >= 0: epoch = number
+                    case .string(let text):
+                        if let number = try? EVR.parseEpoch(text, property: "epoch") { epoch = number } else {
+                            epochReadable = false
+                        }
+                    default: epochReadable = false
+                    }
+                default: break
+                }
             }
-            let key = packageKey(name: nevra.name, arch: nevra.arch)
-            let evr = nevra.evr
-            if let index = newest[key] {
-                if EVR.compare(evr, entries[index].evr) > 0 { entries[index].evr = evr }
-            } else {
-                newest[key] = entries.count
-                entries.append((key, evr))
+            guard let release, !name.isEmpty, !version.isEmpty, !arch.isEmpty, epochReadable else {
+                // Let the full reader say what is wrong.
+                do {
+                    _ = try RPMFields.nevra(fields)
+                } catch {
+                    throw PulpError.invalid("profile", "entry \(position): \(error.reason)")
+                }
+                throw PulpError.invalid("profile", "entry \(position) is malformed")
             }
+            packageKeys.append(PackageKey(name: name, arch: arch))
+            evrs.append(CompactEVR(epoch: epoch, version: version, release: release))
+        }
+        let numbers = keys.numbers(for: packageKeys)
+        // Keep the newest EVR per key: sort by key, newest first, and take the first of each run.
+        let order = numbers.indices.sorted { a, b in
+            if numbers[a] != numbers[b] { return numbers[a] < numbers[b] }
+            return CompactEVR.compare(evrs[a], evrs[b]) > 0
+        }
+        var entries: [(key: Int32, evr: CompactEVR)] = []
+        entries.reserveCapacity(order.count)
+        for index in order where entries.last?.key != numbers[index] {
+            entries.append((numbers[index], evrs[index]))
         }
         self.entries = entries
     }
@@ -145,11 +244,11 @@ public struct InstalledPackages: Sendable {
 }
 
 /// A repository's RPM content, arranged for applicability: for each name and architecture, the packages
-/// newest first with their EVRs parsed; for each package, the errata whose pkglist names it.
+/// newest first with their EVRs in compact form; for each package, the errata whose pkglist names it.
 public struct RPMRepositoryIndex: Sendable {
     /// A package of one name and architecture, with its position in ``packageIDs``.
     struct Candidate: Sendable {
-        let evr: EVR
+        let evr: CompactEVR
         let package: Int32
     }
 
@@ -157,15 +256,21 @@ public struct RPMRepositoryIndex: Sendable {
     let packageIDs: [UnitID]
     /// The `erratum` units' ids, ascending; positions are the errata's numbers.
     let erratumIDs: [UnitID]
-    /// For each `"name arch"` key, the repository's packages newest first.
-    let candidates: [String: [Candidate]]
-    /// For each package number, the numbers of the errata that name it (CSR: `errataStarts[p]..<errataStarts[p + 1]`).
+    /// Candidates grouped by key number, each group newest first: key `k`'s group is
+    /// `candidates[groupStarts[k]..<groupStarts[k + 1]]`; keys numbered after the index was built have none.
+    let groupStarts: [Int32]
+    let candidates: [Candidate]
+    /// For each package number, the errata that name it: `errata[errataStarts[p]..<errataStarts[p + 1]]`.
     let errataStarts: [Int32]
     let errata: [Int32]
 
-    /// Indexes `units` (ordered by id); units of other types, and packages or pkglist entries missing a
-    /// field, are left out.
+    /// Indexes `units` (ordered by id) with a fresh key table; units of other types, and packages or pkglist
+    /// entries missing a field, are left out.
     public init(units: [ContentUnit]) {
+        self.init(units: units, keys: PackageKeyTable())
+    }
+
+    init(units: [ContentUnit], keys: PackageKeyTable) {
         var packageIDs: [UnitID] = []
         var nevras: [NEVRA] = []
         var erratumIDs: [UnitID] = []
@@ -195,40 +300,48 @@ public struct RPMRepositoryIndex: Sendable {
             pkglists = order.map { pkglists[$0] }
         }
 
-        var candidates: [String: [Candidate]] = [:]
-        var byNEVRA: [NEVRA: [Int32]] = [:]
-        byNEVRA.reserveCapacity(nevras.count)
-        for (position, nevra) in nevras.enumerated() {
-            candidates[packageKey(name: nevra.name, arch: nevra.arch), default: []].append(
-                Candidate(evr: nevra.evr, package: Int32(position))
-            )
-            byNEVRA[nevra, default: []].append(Int32(position))
+        // Group the packages by key number, newest first.
+        let packageKeys = keys.numbers(for: nevras.map { PackageKey(name: $0.name, arch: $0.arch) })
+        let evrs = nevras.map { CompactEVR(epoch: $0.epoch, version: $0.version, release: $0.release) }
+        let order = nevras.indices.sorted { a, b in
+            if packageKeys[a] != packageKeys[b] { return packageKeys[a] < packageKeys[b] }
+            return CompactEVR.compare(evrs[a], evrs[b]) > 0
         }
-        for key in candidates.keys {
-            candidates[key]?.sort { EVR.compare($0.evr, $1.evr) > 0 }
-        }
+        let keyCount = Int((packageKeys.max() ?? -1) + 1)
+        var starts = [Int32](repeating: 0, count: keyCount + 1)
+        for key in packageKeys { starts[Int(key) + 1] += 1 }
+        for key in 0..<keyCount { starts[key + 1] += starts[key] }
+        candidates = order.map { Candidate(evr: evrs[$0], package: Int32($0)) }
+        groupStarts = starts
 
-        // Invert the pkglists: which errata name each package of this repository.
+        // Invert the pkglists: which errata name each package of this repository (NEVRA for NEVRA).
+        let listedKeys = keys.numbers(for: pkglists.flatMap { $0.map { PackageKey(name: $0.name, arch: $0.arch) } })
         var named: [[Int32]] = Array(repeating: [], count: nevras.count)
+        var position = 0
         for (erratum, packages) in pkglists.enumerated() {
             for nevra in packages {
-                for package in byNEVRA[nevra] ?? [] where named[Int(package)].last != Int32(erratum) {
-                    named[Int(package)].append(Int32(erratum))
+                let key = Int(listedKeys[position])
+                position += 1
+                guard key < keyCount else { continue }
+                let wanted = CompactEVR(epoch: nevra.epoch, version: nevra.version, release: nevra.release)
+                for candidate in candidates[Int(starts[key])..<Int(starts[key + 1])] where candidate.evr == wanted {
+                    if named[Int(candidate.package)].last != Int32(erratum) {
+                        named[Int(candidate.package)].append(Int32(erratum))
+                    }
                 }
             }
         }
-        var starts: [Int32] = [0]
-        starts.reserveCapacity(nevras.count + 1)
+        var errataStarts: [Int32] = [0]
+        errataStarts.reserveCapacity(nevras.count + 1)
         var flat: [Int32] = []
         for list in named {
             flat.append(contentsOf: list)
-            starts.append(Int32(flat.count))
+            errataStarts.append(Int32(flat.count))
         }
 
         self.packageIDs = packageIDs
         self.erratumIDs = erratumIDs
-        self.candidates = candidates
-        self.errataStarts = starts
+        self.errataStarts = errataStarts
         self.errata = flat
     }
 
@@ -238,11 +351,17 @@ public struct RPMRepositoryIndex: Sendable {
     /// The numbers of the packages newer than what `installed` has of their name and architecture, ascending.
     func applicablePackages(to installed: InstalledPackages) -> [Int32] {
         var result: [Int32] = []
-        for (key, evr) in installed.entries {
-            guard let list = candidates[key] else { continue }
-            for candidate in list {
-                guard EVR.compare(candidate.evr, evr) > 0 else { break }
-                result.append(candidate.package)
+        let keyCount = groupStarts.count - 1
+        groupStarts.withUnsafeBufferPointer { starts in
+            candidates.withUnsafeBufferPointer { candidates in
+                for (key, evr) in installed.entries where Int(key) < keyCount {
+                    var index = Int(starts[Int(key)])
+                    let end = Int(starts[Int(key) + 1])
+                    while index < end, CompactEVR.compare(candidates[index].evr, evr) > 0 {
+                        result.append(candidates[index].package)
+                        index += 1
+                    }
+                }
             }
         }
         result.sort()
@@ -279,9 +398,6 @@ public struct RPMRepositoryIndex: Sendable {
         return result
     }
 }
-
-/// The key of a name and architecture: `"name arch"`, as Pulp's lookup table has it.
-func packageKey(name: String, arch: String) -> String { name + " " + arch }
 
 /// Python 2's order of the scalar values a profile's sort key holds: `null` first, then numbers (Booleans
 /// are numbers), then strings by code point; other values by canonical JSON text, after strings.

@@ -48,9 +48,11 @@ extension ApplicabilityEngine {
             throw PulpError.invalid("content_types", "a content type name must not be empty")
         }
         let wanted = contentTypes.map(Set.init)
+        let q0 = ContinuousClock.now
         let selected = try await consumers.consumers(matching: criteria)
         let summaries = try await consumers.summaries(of: selected.map(\.id)).sorted { $0.consumerID < $1.consumerID }
 
+        let q1 = ContinuousClock.now
         var existing: Set<RepositoryID> = []
         for repository in Set(summaries.flatMap(\.repositories))
         where try await repositories.repository(repository) != nil {
@@ -64,6 +66,7 @@ extension ApplicabilityEngine {
             if !kept.isEmpty { applicability[record.key] = kept }
         }
 
+        let q2 = ContinuousClock.now
         var members: [ApplicabilityKey: [ConsumerID]] = [:]
         for summary in summaries {
             guard let hash = summary.profileSetHash else { continue }
@@ -73,6 +76,8 @@ extension ApplicabilityEngine {
             }
         }
 
+        let q3 = ContinuousClock.now
+        defer { print("QTIMING select \(q1 - q0) records \(q2 - q1) members \(q3 - q2) collate \(ContinuousClock.now - q3)") }
         var collated: [[ConsumerID]: [String: [UnitID]]] = [:]
         for (key, consumers) in members {
             guard let found = applicability[key] else { continue }
@@ -88,27 +93,64 @@ extension ApplicabilityEngine {
 }
 
 /// The union of two sorted lists without duplicates, sorted, without duplicates.
+///
+/// Unit ids are mostly long random strings spread over the heap, so comparing two of them is a cache miss
+/// or two; each id's ``UnitIDSortKey`` is read once as the merge reaches it and compared instead.
 func mergeSortedUnique(_ a: [UnitID], _ b: [UnitID]) -> [UnitID] {
     if a.isEmpty { return b }
-    if b.isEmpty || a == b { return a }
+    if b.isEmpty { return a }
     var result: [UnitID] = []
     result.reserveCapacity(a.count + b.count)
     var i = 0
     var j = 0
-    while i < a.count, j < b.count {
-        if a[i] < b[j] {
+    var keyA = UnitIDSortKey(a[0])
+    var keyB = UnitIDSortKey(b[0])
+    while true {
+        let order = UnitIDSortKey.compare(keyA, a[i], keyB, b[j])
+        if order <= 0 {
             result.append(a[i])
             i += 1
-        } else if b[j] < a[i] {
+            if order == 0 { j += 1 }
+        } else {
             result.append(b[j])
             j += 1
-        } else {
-            result.append(a[i])
-            i += 1
-            j += 1
         }
+        guard i < a.count, j < b.count else { break }
+        if order <= 0 { keyA = UnitIDSortKey(a[i]) }
+        if order >= 0 { keyB = UnitIDSortKey(b[j]) }
     }
-    result.append(contentsOf: a[i...])
-    result.append(contentsOf: b[j...])
+    if i < a.count { result.append(contentsOf: a[i...]) }
+    if j < b.count { result.append(contentsOf: b[j...]) }
     return result
+}
+
+/// The first eight bytes of a unit id as a big-endian integer, which orders ids as `String` does when both
+/// start with nine ASCII bytes (or are ASCII and shorter): then comparing keys needs no second look at the
+/// strings. Otherwise (``exact`` is false) the strings themselves are compared.
+struct UnitIDSortKey {
+    let prefix: UInt64
+    let exact: Bool
+
+    @inline(__always)
+    init(_ id: UnitID) {
+        var prefix: UInt64 = 0
+        var count = 0
+        var ascii = true
+        for byte in id.rawValue.utf8 {
+            if byte >= 0x80 { ascii = false }
+            if count == 8 { break }
+            prefix = prefix << 8 | UInt64(byte)
+            count += 1
+        }
+        self.prefix = count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
+        exact = ascii
+    }
+
+    /// -1, 0 or 1 as `a` sorts before, equal to or after `b`.
+    @inline(__always)
+    static func compare(_ keyA: UnitIDSortKey, _ a: UnitID, _ keyB: UnitIDSortKey, _ b: UnitID) -> Int {
+        if keyA.exact, keyB.exact, keyA.prefix != keyB.prefix { return keyA.prefix < keyB.prefix ? -1 : 1 }
+        if a == b { return 0 }
+        return a < b ? -1 : 1
+    }
 }

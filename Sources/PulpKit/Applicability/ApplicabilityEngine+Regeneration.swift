@@ -224,11 +224,15 @@ extension ApplicabilityEngine {
     {
         guard !work.isEmpty else { return RegenerationOutcome() }
         let calculators = self.calculators
+        let t0 = ContinuousClock.now
         let profileSets = try await consumers.profileSets(Set(work.keys))
+        let t1 = ContinuousClock.now
         let hashes = work.keys.filter { profileSets[$0] != nil }.sorted()
         var needed: Set<RepositoryID> = []
         for hash in hashes { needed.formUnion(work[hash, default: []]) }
         let indexes = try await repositoryIndexes(for: needed.sorted(), calculators: calculators, group: group)
+        let t2 = ContinuousClock.now
+        defer { print("TIMING profiles \(t1 - t0) indexes \(t2 - t1) compute \(ContinuousClock.now - t2)") }
 
         let chunk = 4
         let next = PulpMutex(0)
@@ -251,7 +255,8 @@ extension ApplicabilityEngine {
                                 profiles: profileSets[hash] ?? [],
                                 repositories: work[hash, default: []],
                                 indexes: indexes,
-                                calculators: calculators
+                                calculators: calculators,
+                                cache: self.preparedProfiles
                             )
                             pending += computed.records
                             outcome.profileSets += 1
@@ -282,7 +287,8 @@ extension ApplicabilityEngine {
         profiles: [UnitProfile],
         repositories: Set<RepositoryID>,
         indexes: [RepositoryID: RepositoryIndexes],
-        calculators: [RegisteredCalculator]
+        calculators: [RegisteredCalculator],
+        cache: PreparedProfileCache
     ) -> (records: [ApplicabilityRecord], readable: Bool) {
         var byType: [String: JSONValue] = [:]
         for profile in profiles where !profile.isEmpty { byType[profile.contentType] = profile.profile }
@@ -297,11 +303,17 @@ extension ApplicabilityEngine {
                 if prepared[entry.calculator] == nil {
                     let mine = byType.filter { calculator.profileTypes.contains($0.key) }
                     guard !mine.isEmpty else { continue }
-                    do {
-                        prepared[entry.calculator] = try calculator.prepare(mine)
-                    } catch {
-                        refused.insert(entry.calculator)
-                        continue
+                    if let cached = cache.value(calculator: entry.calculator, profileSet: hash) {
+                        prepared[entry.calculator] = cached
+                    } else {
+                        do {
+                            let value = try calculator.prepare(mine)
+                            prepared[entry.calculator] = value
+                            cache.insert(value, calculator: entry.calculator, profileSet: hash)
+                        } catch {
+                            refused.insert(entry.calculator)
+                            continue
+                        }
                     }
                 }
                 guard let profiles = prepared[entry.calculator] else { continue }
@@ -357,7 +369,10 @@ extension ApplicabilityEngine {
     {
         guard try await repositories.repository(repository) != nil else { return nil }
         let types = calculators.reduce(into: Set<String>()) { $0.formUnion($1.contentTypes) }
+        let b0 = ContinuousClock.now
         let units = try await content.units(in: repository, types: types)
+        let b1 = ContinuousClock.now
+        defer { print("BTIMING units \(b1 - b0) index \(ContinuousClock.now - b1)") }
         var entries: [RepositoryIndexes.Entry] = []
         for (position, calculator) in calculators.enumerated() {
             let mine = units.filter { calculator.contentTypes.contains($0.typeID) }
@@ -435,12 +450,61 @@ final class RepositoryIndexMemo: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 }
 
+/// Calculators' prepared profiles by (calculator, profile set), kept across regenerations: a profile set hash
+/// names identical profiles, and preparing is a pure function of them. The least recently used entries are
+/// dropped past `capacity` profile sets, which bounds memory.
+final class PreparedProfileCache: Sendable {
+    private struct Key: Hashable {
+        let calculator: Int
+        let profileSet: String
+    }
+
+    private struct State {
+        var entries: [Key: (value: any Sendable, used: UInt64)] = [:]
+        var clock: UInt64 = 0
+    }
+
+    private let state = PulpMutex(State())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    func value(calculator: Int, profileSet: String) -> (any Sendable)? {
+        state.withLock { state in
+            let key = Key(calculator: calculator, profileSet: profileSet)
+            guard let entry = state.entries[key] else { return nil }
+            state.clock += 1
+            state.entries[key] = (entry.value, state.clock)
+            return entry.value
+        }
+    }
+
+    func insert(_ value: any Sendable, calculator: Int, profileSet: String) {
+        guard capacity > 0 else { return }
+        state.withLock { state in
+            state.clock += 1
+            state.entries[Key(calculator: calculator, profileSet: profileSet)] = (value, state.clock)
+            if state.entries.count > capacity, let oldest = state.entries.min(by: { $0.value.used < $1.value.used }) {
+                state.entries[oldest.key] = nil
+            }
+        }
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+}
+
 /// `ids` sorted ascending without duplicates; already sorted input is returned as it is, without a copy.
 func sortedUnique(_ ids: [UnitID]) -> [UnitID] {
     var isSortedUnique = true
-    for index in ids.indices.dropFirst() where !(ids[index - 1] < ids[index]) {
-        isSortedUnique = false
-        break
+    if var previous = ids.first.map({ (UnitIDSortKey($0), $0) }) {
+        for id in ids.dropFirst() {
+            let key = UnitIDSortKey(id)
+            if UnitIDSortKey.compare(previous.0, previous.1, key, id) >= 0 {
+                isSortedUnique = false
+                break
+            }
+            previous = (key, id)
+        }
     }
     if isSortedUnique { return ids }
     var result = ids.sorted()

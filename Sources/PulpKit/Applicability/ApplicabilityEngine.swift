@@ -30,14 +30,19 @@ public final class ApplicabilityEngine: Sendable {
         public var parallelBatchSize: Int
         /// How many computations one regeneration task runs at once; by default one per core.
         public var concurrency: Int
+        /// How many profile sets' prepared profiles (parsed once, reused by later regenerations) are kept in
+        /// memory; 0 keeps none. An RPM profile set of 1,500 packages takes about 100 KB.
+        public var preparedProfileCacheSize: Int
 
-        /// Creates a configuration; values below 1 are raised to 1.
+        /// Creates a configuration; values below 1 are raised to 1 (the cache size to 0).
         public init(
             parallelBatchSize: Int = 10,
-            concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+            concurrency: Int = ProcessInfo.processInfo.activeProcessorCount,
+            preparedProfileCacheSize: Int = 1_024
         ) {
             self.parallelBatchSize = max(1, parallelBatchSize)
             self.concurrency = max(1, concurrency)
+            self.preparedProfileCacheSize = max(0, preparedProfileCacheSize)
         }
     }
 
@@ -56,6 +61,7 @@ public final class ApplicabilityEngine: Sendable {
 
     let registry = PulpMutex(CalculatorRegistry())
     let indexMemo = RepositoryIndexMemo(capacity: 16)
+    let preparedProfiles: PreparedProfileCache
 
     /// Creates the engine over its stores and registers its task handlers on `dispatcher`.
     public init(
@@ -72,6 +78,7 @@ public final class ApplicabilityEngine: Sendable {
         self.store = store
         self.dispatcher = dispatcher
         self.configuration = configuration
+        self.preparedProfiles = PreparedProfileCache(capacity: configuration.preparedProfileCacheSize)
         registerTaskHandlers()
     }
 

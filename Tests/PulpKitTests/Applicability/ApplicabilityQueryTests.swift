@@ -169,3 +169,19 @@ struct ApplicabilityQueryTests {
         }
     }
 }
+
+struct UnitIDMergeTests {
+    static let cases: [([String], [String])] = [
+        ([], []), (["a"], []), ([], ["a"]), (["a"], ["a"]), (["a", "b"], ["a"]), (["a"], ["a", "b"]),
+        (["a", "c", "e"], ["b", "c", "d", "f"]),
+        (["0f3c-aaaa-1", "0f3c-aaaa-2", "9a00"], ["0f3c-aaaa-1", "0f3c-aaab", "ffff"]),
+        (["é1", "é2", "z"], ["é1", "éé", "y"]), (["short", "shortest1"], ["shorter", "shortest"]),
+    ]
+
+    @Test(arguments: cases)
+    func mergesSortedListsAsASortedUnion(a: [String], b: [String]) {
+        let merged = mergeSortedUnique(a.sorted().map(UnitID.init(rawValue:)), b.sorted().map(UnitID.init(rawValue:)))
+        #expect(merged == Set(a + b).sorted().map(UnitID.init(rawValue:)))
+        #expect(sortedUnique((a + b).map(UnitID.init(rawValue:))) == merged)
+    }
+}
