@@ -53,16 +53,19 @@ func runApplicabilityBenchmarks(_ context: BenchmarkContext) async throws {
         group.addTask { try await dispatcher.run() }
         defer { group.cancelAll() }
 
+        var cpu = processCPUSeconds()
         let regeneration = try await measureAsync {
             let report = try await engine.regenerate(consumers: Criteria())
             let status = try await dispatcher.waitForCompletion(of: report.taskID!)
             guard status.state == .finished else { throw PulpError.internalError("regeneration: \(status.json)") }
             note("full regeneration: \(status.result.encoded())")
         }
+        note("full regeneration used \(processCPUSeconds() - cpu) s of CPU")
         context.report("applicability.\(size).regenerate.seconds", regeneration, "s")
 
         if let update, !update.units.isEmpty {
             try await editor.add(update.units, to: update.id)
+            cpu = processCPUSeconds()
             let refresh = try await measureAsync {
                 guard
                     case .task(let report) = try await engine.regenerate(
@@ -73,15 +76,18 @@ func runApplicabilityBenchmarks(_ context: BenchmarkContext) async throws {
                 guard status.state == .finished else { throw PulpError.internalError("refresh: \(status.json)") }
                 note("after \(update.units.count) new rpms in \(update.id): \(status.result.encoded())")
             }
+            note("repository regeneration used \(processCPUSeconds() - cpu) s of CPU")
             context.report("applicability.\(size).repo_regenerate.seconds", refresh, "s")
         }
 
         var reports: [ApplicabilityReport] = []
+        cpu = processCPUSeconds()
         var times: [Double] = []
         for _ in 0..<3 {
             times.append(try await measureAsync { reports = try await engine.query(consumers: Criteria()) })
         }
         let query = times.sorted()[1]
+        note("three queries used \(processCPUSeconds() - cpu) s of CPU")
         let unitCount = reports.reduce(0) { $0 + $1.applicability.values.reduce(0) { $0 + $1.count } }
         note("query: \(reports.count) reports, \(unitCount) unit ids")
         context.report("applicability.\(size).query.seconds", query, "s")
@@ -157,6 +163,15 @@ private func peakResidentMegabytes() -> Double {
         let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return 0 }
     return kilobytes / 1024
+}
+
+/// User and system CPU time of the whole process so far: with the machine shared, a steadier figure than
+/// wall time for comparing changes.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 private func note(_ text: String) {

@@ -26,6 +26,9 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
     /// `rpm`: the installed packages.
     public var profileTypes: Set<String> { [RPMContentType.rpm] }
 
+    /// `true`: lists are built from package and erratum numbers in id order.
+    public var reportsSortedLists: Bool { true }
+
     /// Validates an `rpm` profile and sorts its entries by (name, epoch, version, release, arch, vendor), as
     /// Pulp 2's yum profiler does (entries equal in those fields are ordered by their canonical JSON, so the
     /// result never depends on the upload order). Entries are kept as sent, extra fields included.
@@ -114,62 +117,99 @@ struct PackageKey: Hashable, Sendable {
 /// array positions instead of hashing strings in the hot loop. It only grows (by the distinct names and
 /// architectures a deployment ever sees: tens of thousands, a few MB).
 final class PackageKeyTable: Sendable {
-    private let numbers = PulpMutex<[PackageKey: Int32]>([:])
+    private struct Table {
+        /// For each name, its architectures and their numbers: a name has one to three, so only the name is
+        /// hashed.
+        var byName: [String: [(arch: String, number: Int32)]] = [:]
+        var count: Int32 = 0
+    }
+
+    private let table = PulpMutex(Table())
 
     /// The numbers of `keys`, assigning new ones as needed, under one lock.
     func numbers(for keys: [PackageKey]) -> [Int32] {
-        numbers.withLock { numbers in
+        table.withLock { table in
             keys.map { key in
-                if let number = numbers[key] { return number }
-                let number = Int32(numbers.count)
-                numbers[key] = number
+                if let number = table.byName[key.name]?.first(where: { $0.arch == key.arch })?.number {
+                    return number
+                }
+                let number = table.count
+                table.count += 1
+                table.byName[key.name, default: []].append((key.arch, number))
                 return number
             }
         }
     }
 }
 
-/// An epoch, version and release in the form regeneration compares fastest: the version and release bytes
-/// side by side in one array, compared with ``rpmVersionCompare(_:_:)``'s byte-level algorithm.
-struct CompactEVR: Sendable, Equatable {
+/// An epoch, version and release packed for regeneration: the epoch, and where the version's and the
+/// release's bytes lie in an ``EVRArena``. Plain values, so arrays of them hold no references, and the bytes
+/// of neighbouring EVRs are neighbours in memory.
+struct PackedEVR: Sendable {
     let epoch: Int
-    /// The version's UTF-8 bytes, then the release's.
-    let bytes: [UInt8]
-    /// Where the release starts in ``bytes``.
-    let split: Int
+    let start: Int32
+    let split: Int32
+    let end: Int32
 
-    init(epoch: Int, version: String, release: String) {
-        self.epoch = epoch
-        var bytes = Array(version.utf8)
-        split = bytes.count
-        bytes.append(contentsOf: release.utf8)
-        self.bytes = bytes
+    /// `EVR.compare` on packed EVRs whose bytes are in `bytesA` and `bytesB`: -1, 0 or 1.
+    @inline(__always)
+    static func compare(
+        _ a: PackedEVR,
+        in bytesA: UnsafeBufferPointer<UInt8>,
+        _ b: PackedEVR,
+        in bytesB: UnsafeBufferPointer<UInt8>
+    ) -> Int {
+        if a.epoch != b.epoch { return a.epoch < b.epoch ? -1 : 1 }
+        let version = rpmVersionCompare(
+            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.start)..<Int(a.split)]),
+            UnsafeBufferPointer(rebasing: bytesB[Int(b.start)..<Int(b.split)])
+        )
+        if version != 0 { return version }
+        return rpmVersionCompare(
+            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.split)..<Int(a.end)]),
+            UnsafeBufferPointer(rebasing: bytesB[Int(b.split)..<Int(b.end)])
+        )
     }
 
-    /// `EVR.compare` on the compact forms: -1, 0 or 1.
-    @inline(__always)
-    static func compare(_ a: CompactEVR, _ b: CompactEVR) -> Int {
-        if a.epoch != b.epoch { return a.epoch < b.epoch ? -1 : 1 }
-        return a.bytes.withUnsafeBufferPointer { bytesA in
-            b.bytes.withUnsafeBufferPointer { bytesB in
-                let version = rpmVersionCompare(
-                    utf8: UnsafeBufferPointer(rebasing: bytesA[..<a.split]),
-                    UnsafeBufferPointer(rebasing: bytesB[..<b.split])
-                )
-                if version != 0 { return version }
-                return rpmVersionCompare(
-                    utf8: UnsafeBufferPointer(rebasing: bytesA[a.split...]),
-                    UnsafeBufferPointer(rebasing: bytesB[b.split...])
-                )
-            }
-        }
+    /// Whether the two have the same epoch and byte for byte the same version and release (NEVRA matching).
+    static func isIdentical(
+        _ a: PackedEVR,
+        in bytesA: UnsafeBufferPointer<UInt8>,
+        _ b: PackedEVR,
+        in bytesB: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        a.epoch == b.epoch && a.split - a.start == b.split - b.start && a.end - a.start == b.end - b.start
+            && bytesA[Int(a.start)..<Int(a.end)].elementsEqual(bytesB[Int(b.start)..<Int(b.end)])
+    }
+}
+
+/// The bytes of many EVRs, one after another.
+struct EVRArena {
+    var bytes: [UInt8] = []
+
+    mutating func append(epoch: Int, version: String, release: String) -> PackedEVR {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: version.utf8)
+        let split = Int32(bytes.count)
+        bytes.append(contentsOf: release.utf8)
+        return PackedEVR(epoch: epoch, start: start, split: split, end: Int32(bytes.count))
+    }
+
+    /// Copies `evr`'s bytes from `source` to the end of this arena.
+    mutating func append(_ evr: PackedEVR, from source: UnsafeBufferPointer<UInt8>) -> PackedEVR {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: source[Int(evr.start)..<Int(evr.end)])
+        return PackedEVR(epoch: evr.epoch, start: start, split: start + evr.split - evr.start, end: Int32(bytes.count))
     }
 }
 
 /// The newest installed EVR of each name and architecture of a consumer's RPM profile.
 public struct InstalledPackages: Sendable {
-    /// One entry per name and architecture (by its number in the calculator's key table), newest EVR.
-    let entries: [(key: Int32, evr: CompactEVR)]
+    /// One entry per name and architecture: its number in the calculator's key table, and its newest EVR.
+    let keys: [Int32]
+    let evrs: [PackedEVR]
+    /// The bytes of ``evrs``.
+    let bytes: [UInt8]
 
     /// Reads an `rpm` profile (a list of package objects).
     ///
@@ -179,9 +219,11 @@ public struct InstalledPackages: Sendable {
             throw PulpError.invalid("profile", "an rpm profile must be a list of packages, got \(profile.typeName)")
         }
         var packageKeys: [PackageKey] = []
-        var evrs: [CompactEVR] = []
+        var evrs: [PackedEVR] = []
+        var arena = EVRArena()
         packageKeys.reserveCapacity(list.count)
         evrs.reserveCapacity(list.count)
+        arena.bytes.reserveCapacity(list.count * 16)
         for (position, entry) in list.enumerated() {
             guard case .object(let fields) = entry else {
                 throw PulpError.invalid("profile", "entry \(position) must be an object, got \(entry.typeName)")
@@ -223,24 +265,31 @@ public struct InstalledPackages: Sendable {
                 throw PulpError.invalid("profile", "entry \(position) is malformed")
             }
             packageKeys.append(PackageKey(name: name, arch: arch))
-            evrs.append(CompactEVR(epoch: epoch, version: version, release: release))
+            evrs.append(arena.append(epoch: epoch, version: version, release: release))
         }
         let numbers = keys.numbers(for: packageKeys)
         // Keep the newest EVR per key: sort by key, newest first, and take the first of each run.
-        let order = numbers.indices.sorted { a, b in
-            if numbers[a] != numbers[b] { return numbers[a] < numbers[b] }
-            return CompactEVR.compare(evrs[a], evrs[b]) > 0
+        var kept: [Int32] = []
+        var keptEVRs: [PackedEVR] = []
+        var packed = EVRArena()
+        packed.bytes.reserveCapacity(arena.bytes.count)
+        arena.bytes.withUnsafeBufferPointer { bytes in
+            let order = numbers.indices.sorted { a, b in
+                if numbers[a] != numbers[b] { return numbers[a] < numbers[b] }
+                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+            }
+            for index in order where kept.last != numbers[index] {
+                kept.append(numbers[index])
+                keptEVRs.append(packed.append(evrs[index], from: bytes))
+            }
         }
-        var entries: [(key: Int32, evr: CompactEVR)] = []
-        entries.reserveCapacity(order.count)
-        for index in order where entries.last?.key != numbers[index] {
-            entries.append((numbers[index], evrs[index]))
-        }
-        self.entries = entries
+        self.keys = kept
+        self.evrs = keptEVRs
+        self.bytes = packed.bytes
     }
 
     /// How many distinct names and architectures are installed.
-    public var count: Int { entries.count }
+    public var count: Int { keys.count }
 }
 
 /// A repository's RPM content, arranged for applicability: for each name and architecture, the packages
@@ -248,7 +297,7 @@ public struct InstalledPackages: Sendable {
 public struct RPMRepositoryIndex: Sendable {
     /// A package of one name and architecture, with its position in ``packageIDs``.
     struct Candidate: Sendable {
-        let evr: CompactEVR
+        let evr: PackedEVR
         let package: Int32
     }
 
@@ -260,6 +309,8 @@ public struct RPMRepositoryIndex: Sendable {
     /// `candidates[groupStarts[k]..<groupStarts[k + 1]]`; keys numbered after the index was built have none.
     let groupStarts: [Int32]
     let candidates: [Candidate]
+    /// The bytes of the candidates' EVRs, in candidate order.
+    let evrBytes: [UInt8]
     /// For each package number, the errata that name it: `errata[errataStarts[p]..<errataStarts[p + 1]]`.
     let errataStarts: [Int32]
     let errata: [Int32]
@@ -275,15 +326,16 @@ public struct RPMRepositoryIndex: Sendable {
         var nevras: [NEVRA] = []
         var erratumIDs: [UnitID] = []
         var pkglists: [[NEVRA]] = []
-        for unit in units {
-            switch unit.typeID {
+        // By index, so that no unit is copied (a copy retains each of its fields).
+        for index in units.indices {
+            switch units[index].typeID {
             case RPMContentType.rpm:
-                guard let nevra = try? RPMFields.nevra(unit.unitKey) else { continue }
-                packageIDs.append(unit.id)
+                guard let nevra = try? RPMFields.nevra(units[index].unitKey) else { continue }
+                packageIDs.append(units[index].id)
                 nevras.append(nevra)
             case RPMContentType.erratum:
-                erratumIDs.append(unit.id)
-                pkglists.append(Self.packages(of: unit))
+                erratumIDs.append(units[index].id)
+                pkglists.append(Self.packages(inPkglist: units[index].metadata["pkglist"] ?? .null))
             default:
                 continue
             }
@@ -302,31 +354,45 @@ public struct RPMRepositoryIndex: Sendable {
 
         // Group the packages by key number, newest first.
         let packageKeys = keys.numbers(for: nevras.map { PackageKey(name: $0.name, arch: $0.arch) })
-        let evrs = nevras.map { CompactEVR(epoch: $0.epoch, version: $0.version, release: $0.release) }
-        let order = nevras.indices.sorted { a, b in
-            if packageKeys[a] != packageKeys[b] { return packageKeys[a] < packageKeys[b] }
-            return CompactEVR.compare(evrs[a], evrs[b]) > 0
-        }
+        var arena = EVRArena()
+        let evrs = nevras.map { arena.append(epoch: $0.epoch, version: $0.version, release: $0.release) }
         let keyCount = Int((packageKeys.max() ?? -1) + 1)
         var starts = [Int32](repeating: 0, count: keyCount + 1)
         for key in packageKeys { starts[Int(key) + 1] += 1 }
         for key in 0..<keyCount { starts[key + 1] += starts[key] }
-        candidates = order.map { Candidate(evr: evrs[$0], package: Int32($0)) }
+        var packed = EVRArena()
+        packed.bytes.reserveCapacity(arena.bytes.count)
+        let candidates = arena.bytes.withUnsafeBufferPointer { bytes in
+            let order = nevras.indices.sorted { a, b in
+                if packageKeys[a] != packageKeys[b] { return packageKeys[a] < packageKeys[b] }
+                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+            }
+            return order.map { Candidate(evr: packed.append(evrs[$0], from: bytes), package: Int32($0)) }
+        }
+        self.candidates = candidates
         groupStarts = starts
+        evrBytes = packed.bytes
 
         // Invert the pkglists: which errata name each package of this repository (NEVRA for NEVRA).
         let listedKeys = keys.numbers(for: pkglists.flatMap { $0.map { PackageKey(name: $0.name, arch: $0.arch) } })
         var named: [[Int32]] = Array(repeating: [], count: nevras.count)
         var position = 0
-        for (erratum, packages) in pkglists.enumerated() {
-            for nevra in packages {
-                let key = Int(listedKeys[position])
-                position += 1
-                guard key < keyCount else { continue }
-                let wanted = CompactEVR(epoch: nevra.epoch, version: nevra.version, release: nevra.release)
-                for candidate in candidates[Int(starts[key])..<Int(starts[key + 1])] where candidate.evr == wanted {
-                    if named[Int(candidate.package)].last != Int32(erratum) {
-                        named[Int(candidate.package)].append(Int32(erratum))
+        var wanted = EVRArena()
+        packed.bytes.withUnsafeBufferPointer { bytes in
+            for (erratum, packages) in pkglists.enumerated() {
+                for nevra in packages {
+                    let key = Int(listedKeys[position])
+                    position += 1
+                    guard key < keyCount else { continue }
+                    wanted.bytes.removeAll(keepingCapacity: true)
+                    let evr = wanted.append(epoch: nevra.epoch, version: nevra.version, release: nevra.release)
+                    wanted.bytes.withUnsafeBufferPointer { wantedBytes in
+                        for candidate in candidates[Int(starts[key])..<Int(starts[key + 1])]
+                        where PackedEVR.isIdentical(candidate.evr, in: bytes, evr, in: wantedBytes) {
+                            if named[Int(candidate.package)].last != Int32(erratum) {
+                                named[Int(candidate.package)].append(Int32(erratum))
+                            }
+                        }
                     }
                 }
             }
@@ -339,8 +405,11 @@ public struct RPMRepositoryIndex: Sendable {
             errataStarts.append(Int32(flat.count))
         }
 
-        self.packageIDs = packageIDs
-        self.erratumIDs = erratumIDs
+        // Fresh copies of the ids, allocated in id order: records then hold ids that lie in memory in the
+        // order they sort, so checking, merging and copying them streams through memory instead of
+        // missing the cache on every id.
+        self.packageIDs = packageIDs.map(freshCopy)
+        self.erratumIDs = erratumIDs.map(freshCopy)
         self.errataStarts = errataStarts
         self.errata = flat
     }
@@ -354,12 +423,18 @@ public struct RPMRepositoryIndex: Sendable {
         let keyCount = groupStarts.count - 1
         groupStarts.withUnsafeBufferPointer { starts in
             candidates.withUnsafeBufferPointer { candidates in
-                for (key, evr) in installed.entries where Int(key) < keyCount {
-                    var index = Int(starts[Int(key)])
-                    let end = Int(starts[Int(key) + 1])
-                    while index < end, CompactEVR.compare(candidates[index].evr, evr) > 0 {
-                        result.append(candidates[index].package)
-                        index += 1
+                evrBytes.withUnsafeBufferPointer { repositoryBytes in
+                    installed.bytes.withUnsafeBufferPointer { installedBytes in
+                        for (key, evr) in zip(installed.keys, installed.evrs) where Int(key) < keyCount {
+                            var index = Int(starts[Int(key)])
+                            let end = Int(starts[Int(key) + 1])
+                            while index < end,
+                                PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes) > 0
+                            {
+                                result.append(candidates[index].package)
+                                index += 1
+                            }
+                        }
                     }
                 }
             }
@@ -385,8 +460,8 @@ public struct RPMRepositoryIndex: Sendable {
     }
 
     /// The packages an erratum unit's pkglist names; malformed entries are skipped.
-    private static func packages(of unit: ContentUnit) -> [NEVRA] {
-        guard case .array(let collections) = unit.metadata["pkglist"] ?? .null else { return [] }
+    private static func packages(inPkglist pkglist: JSONValue) -> [NEVRA] {
+        guard case .array(let collections) = pkglist else { return [] }
         var result: [NEVRA] = []
         for collection in collections {
             guard case .array(let packages) = collection["packages"] ?? .null else { continue }
@@ -397,6 +472,17 @@ public struct RPMRepositoryIndex: Sendable {
         }
         return result
     }
+}
+
+/// A unit id with storage of its own (an id of up to 15 bytes is stored inline anyway).
+private func freshCopy(_ id: UnitID) -> UnitID {
+    let bytes = Array(id.rawValue.utf8)
+    return UnitID(
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            _ = buffer.initialize(from: bytes)
+            return bytes.count
+        }
+    )
 }
 
 /// Python 2's order of the scalar values a profile's sort key holds: `null` first, then numbers (Booleans

@@ -276,3 +276,30 @@ struct EVRStringTests {
         #expect(try NEVRA(parsing: "kernel-core-4.18.0-305.el8.x86_64").epoch == 0)
     }
 }
+
+struct RPMSortedListsTests {
+    @Test func listsComeOutSortedWhateverTheUnitIDs() throws {
+        var generator = SeededRandomNumberGenerator(seed: 5)
+        var units: [ContentUnit] = []
+        var installedPackages: [String] = []
+        for index in 0..<200 {
+            let name = "pkg\(index % 40)"
+            let nevra = "\(name)-1.\(index)-1.x86_64"
+            units.append(RPMPackage(nevra: try NEVRA(parsing: nevra), checksum: "\(index)").unit(id: UnitID("\(generator.next())")))
+            if index < 40 { installedPackages.append("\(name)-1.0-1.x86_64") }
+        }
+        for index in 0..<60 {
+            let packages = try (0..<3).map { _ in try NEVRA(parsing: "pkg\(Int.random(in: 0..<40, using: &generator))-1.\(Int.random(in: 0..<200, using: &generator))-1.x86_64") }
+            units.append(Erratum(id: "E\(index)", pkglist: [.init(packages: packages)]).unit(id: UnitID("\(generator.next())")))
+        }
+        let calculator = RPMApplicabilityCalculator()
+        #expect(calculator.reportsSortedLists)
+        let index = calculator.makeIndex(units: units.sorted { $0.id < $1.id })
+        let profile = try calculator.normalize(profile: .array(try installedPackages.map { try installed($0) }), contentType: "rpm")
+        let result = calculator.applicableUnits(profiles: try calculator.prepare(profiles: ["rpm": profile]), repository: index)
+        for list in result.values {
+            #expect(list == Array(Set(list)).sorted())
+        }
+        #expect(result["rpm"]?.count == 199, "every build but pkg0-1.0 is newer than the installed 1.0")
+    }
+}

@@ -50,12 +50,23 @@ public protocol ApplicabilityCalculator: Sendable {
 
     /// The ids of the repository's units that apply, for every type of ``contentTypes``.
     func applicableUnits(profiles: PreparedProfiles, repository: RepositoryIndex) -> [String: [UnitID]]
+
+    /// Whether ``applicableUnits(profiles:repository:)`` always returns its lists sorted ascending (as
+    /// `UnitID`'s `<` orders) without duplicates, so the engine stores them without checking. Defaults to
+    /// `false`; a calculator that says `true` wrongly makes queries merge wrongly.
+    var reportsSortedLists: Bool { get }
+}
+
+extension ApplicabilityCalculator {
+    /// `false`: the engine checks every list, and sorts the ones that need it.
+    public var reportsSortedLists: Bool { false }
 }
 
 /// A registered calculator with its associated types erased, so the engine can hold several.
 struct RegisteredCalculator: Sendable {
     let contentTypes: Set<String>
     let profileTypes: Set<String>
+    let reportsSortedLists: Bool
     let normalize: @Sendable (JSONValue, String) throws(PulpError) -> JSONValue
     let makeIndex: @Sendable ([ContentUnit]) -> any Sendable
     let prepare: @Sendable ([String: JSONValue]) throws(PulpError) -> any Sendable
@@ -64,6 +75,7 @@ struct RegisteredCalculator: Sendable {
     init<Calculator: ApplicabilityCalculator>(_ calculator: Calculator) {
         contentTypes = calculator.contentTypes
         profileTypes = calculator.profileTypes
+        reportsSortedLists = calculator.reportsSortedLists
         normalize = { profile, type throws(PulpError) in try calculator.normalize(profile: profile, contentType: type) }
         makeIndex = { calculator.makeIndex(units: $0) }
         prepare = { profiles throws(PulpError) in try calculator.prepare(profiles: profiles) }

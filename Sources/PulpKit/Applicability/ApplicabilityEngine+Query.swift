@@ -48,11 +48,9 @@ extension ApplicabilityEngine {
             throw PulpError.invalid("content_types", "a content type name must not be empty")
         }
         let wanted = contentTypes.map(Set.init)
-        let q0 = ContinuousClock.now
         let selected = try await consumers.consumers(matching: criteria)
         let summaries = try await consumers.summaries(of: selected.map(\.id)).sorted { $0.consumerID < $1.consumerID }
 
-        let q1 = ContinuousClock.now
         var existing: Set<RepositoryID> = []
         for repository in Set(summaries.flatMap(\.repositories))
         where try await repositories.repository(repository) != nil {
@@ -66,7 +64,6 @@ extension ApplicabilityEngine {
             if !kept.isEmpty { applicability[record.key] = kept }
         }
 
-        let q2 = ContinuousClock.now
         var members: [ApplicabilityKey: [ConsumerID]] = [:]
         for summary in summaries {
             guard let hash = summary.profileSetHash else { continue }
@@ -76,8 +73,6 @@ extension ApplicabilityEngine {
             }
         }
 
-        let q3 = ContinuousClock.now
-        defer { print("QTIMING select \(q1 - q0) records \(q2 - q1) members \(q3 - q2) collate \(ContinuousClock.now - q3)") }
         var collated: [[ConsumerID]: [String: [UnitID]]] = [:]
         for (key, consumers) in members {
             guard let found = applicability[key] else { continue }

@@ -224,15 +224,16 @@ extension ApplicabilityEngine {
     {
         guard !work.isEmpty else { return RegenerationOutcome() }
         let calculators = self.calculators
-        let t0 = ContinuousClock.now
         let profileSets = try await consumers.profileSets(Set(work.keys))
-        let t1 = ContinuousClock.now
         let hashes = work.keys.filter { profileSets[$0] != nil }.sorted()
         var needed: Set<RepositoryID> = []
         for hash in hashes { needed.formUnion(work[hash, default: []]) }
-        let indexes = try await repositoryIndexes(for: needed.sorted(), calculators: calculators, group: group)
-        let t2 = ContinuousClock.now
-        defer { print("TIMING profiles \(t1 - t0) indexes \(t2 - t1) compute \(ContinuousClock.now - t2)") }
+        let (indexes, warmed) = try await indexesAndProfiles(
+            repositories: needed.sorted(),
+            profileSets: hashes.map { ($0, profileSets[$0] ?? []) },
+            calculators: calculators,
+            group: group
+        )
 
         let chunk = 4
         let next = PulpMutex(0)
@@ -256,6 +257,7 @@ extension ApplicabilityEngine {
                                 repositories: work[hash, default: []],
                                 indexes: indexes,
                                 calculators: calculators,
+                                prepared: warmed[hash] ?? [:],
                                 cache: self.preparedProfiles
                             )
                             pending += computed.records
@@ -288,11 +290,12 @@ extension ApplicabilityEngine {
         repositories: Set<RepositoryID>,
         indexes: [RepositoryID: RepositoryIndexes],
         calculators: [RegisteredCalculator],
+        prepared: [Int: any Sendable],
         cache: PreparedProfileCache
     ) -> (records: [ApplicabilityRecord], readable: Bool) {
         var byType: [String: JSONValue] = [:]
         for profile in profiles where !profile.isEmpty { byType[profile.contentType] = profile.profile }
-        var prepared: [Int: any Sendable] = [:]
+        var prepared = prepared
         var refused: Set<Int> = []
         var records: [ApplicabilityRecord] = []
         for repository in repositories.sorted() {
@@ -319,7 +322,8 @@ extension ApplicabilityEngine {
                 guard let profiles = prepared[entry.calculator] else { continue }
                 let result = calculator.compute(profiles, entry.index)
                 for type in calculator.contentTypes {
-                    applicability[type] = sortedUnique(result[type] ?? [])
+                    let list = result[type] ?? []
+                    applicability[type] = calculator.reportsSortedLists ? list : sortedUnique(list)
                 }
             }
             records.append(
@@ -329,38 +333,79 @@ extension ApplicabilityEngine {
         return (records, refused.isEmpty)
     }
 
-    /// The indexes of each repository that exists, built concurrently (or taken from the group's memo).
-    func repositoryIndexes(
-        for repositories: [RepositoryID],
+    /// The indexes of each repository that exists (or the group's memo of them), and every profile set's
+    /// prepared profiles, all built concurrently: index builds first, as they take longest, then profile
+    /// sets in chunks, so that the cores stay busy while the last index is built.
+    func indexesAndProfiles(
+        repositories: [RepositoryID],
+        profileSets: [(hash: String, profiles: [UnitProfile])],
         calculators: [RegisteredCalculator],
         group: TaskGroupID?
-    ) async throws -> [RepositoryID: RepositoryIndexes] {
-        let limit = configuration.concurrency
-        return try await withThrowingTaskGroup(of: (RepositoryID, RepositoryIndexes?).self) { tasks in
-            var result: [RepositoryID: RepositoryIndexes] = [:]
-            var pending = repositories[...]
-            func start() {
-                guard let repository = pending.popFirst() else { return }
-                tasks.addTask {
-                    let build: @Sendable () async throws -> RepositoryIndexes? = {
-                        try await self.buildIndexes(of: repository, calculators: calculators)
-                    }
-                    guard let group else { return (repository, try await build()) }
-                    let key = RepositoryIndexMemo.Key(
-                        group: group,
-                        repository: repository,
-                        calculators: calculators.count
-                    )
-                    return (repository, try await self.indexMemo.value(for: key, build: build))
-                }
-            }
-            for _ in 0..<limit { start() }
-            for try await (repository, indexes) in tasks {
-                result[repository] = indexes
-                start()
-            }
-            return result
+    ) async throws -> (indexes: [RepositoryID: RepositoryIndexes], prepared: [String: [Int: any Sendable]]) {
+        enum Piece: Sendable {
+            case index(RepositoryID, RepositoryIndexes?)
+            case profiles([(String, [Int: any Sendable])])
         }
+        var jobs: [@Sendable () async throws -> Piece] = repositories.map { repository in
+            {
+                let build: @Sendable () async throws -> RepositoryIndexes? = {
+                    try await self.buildIndexes(of: repository, calculators: calculators)
+                }
+                guard let group else { return .index(repository, try await build()) }
+                let key = RepositoryIndexMemo.Key(group: group, repository: repository, calculators: calculators.count)
+                return .index(repository, try await self.indexMemo.value(for: key, build: build))
+            }
+        }
+        let cache = preparedProfiles
+        for start in stride(from: 0, to: profileSets.count, by: 8) {
+            let chunk = Array(profileSets[start..<min(start + 8, profileSets.count)])
+            jobs.append {
+                try Task.checkCancellation()
+                return .profiles(chunk.map { ($0.hash, Self.prepare($0.profiles, hash: $0.hash, calculators, cache)) })
+            }
+        }
+        let limit = configuration.concurrency
+        return try await withThrowingTaskGroup(of: Piece.self) { tasks in
+            var indexes: [RepositoryID: RepositoryIndexes] = [:]
+            var prepared: [String: [Int: any Sendable]] = [:]
+            var pending = jobs[...]
+            for _ in 0..<limit {
+                if let job = pending.popFirst() { tasks.addTask(operation: job) }
+            }
+            for try await piece in tasks {
+                switch piece {
+                case .index(let repository, let built): indexes[repository] = built
+                case .profiles(let chunk): for (hash, values) in chunk { prepared[hash] = values }
+                }
+                if let job = pending.popFirst() { tasks.addTask(operation: job) }
+            }
+            return (indexes, prepared)
+        }
+    }
+
+    /// Every calculator's prepared profiles for one profile set, from the cache or prepared now (and cached);
+    /// a calculator that refuses the profiles is left out, for ``records(profileSet:profiles:repositories:indexes:calculators:prepared:cache:)`` to count.
+    static func prepare(
+        _ profiles: [UnitProfile],
+        hash: String,
+        _ calculators: [RegisteredCalculator],
+        _ cache: PreparedProfileCache
+    ) -> [Int: any Sendable] {
+        var result: [Int: any Sendable] = [:]
+        for (position, calculator) in calculators.enumerated() {
+            var mine: [String: JSONValue] = [:]
+            for profile in profiles where !profile.isEmpty && calculator.profileTypes.contains(profile.contentType) {
+                mine[profile.contentType] = profile.profile
+            }
+            guard !mine.isEmpty else { continue }
+            if let cached = cache.value(calculator: position, profileSet: hash) {
+                result[position] = cached
+            } else if let value = try? calculator.prepare(mine) {
+                result[position] = value
+                cache.insert(value, calculator: position, profileSet: hash)
+            }
+        }
+        return result
     }
 
     /// Builds every active calculator's index of a repository; `nil` when the repository does not exist.
@@ -369,13 +414,12 @@ extension ApplicabilityEngine {
     {
         guard try await repositories.repository(repository) != nil else { return nil }
         let types = calculators.reduce(into: Set<String>()) { $0.formUnion($1.contentTypes) }
-        let b0 = ContinuousClock.now
         let units = try await content.units(in: repository, types: types)
-        let b1 = ContinuousClock.now
-        defer { print("BTIMING units \(b1 - b0) index \(ContinuousClock.now - b1)") }
         var entries: [RepositoryIndexes.Entry] = []
         for (position, calculator) in calculators.enumerated() {
-            let mine = units.filter { calculator.contentTypes.contains($0.typeID) }
+            // Most repositories hold only one calculator's types: then its units are all of them, uncopied.
+            let all = units.indices.allSatisfy { calculator.contentTypes.contains(units[$0].typeID) }
+            let mine = all ? units : units.filter { calculator.contentTypes.contains($0.typeID) }
             guard !mine.isEmpty else { continue }
             entries.append(RepositoryIndexes.Entry(calculator: position, index: calculator.makeIndex(mine)))
         }
