@@ -97,12 +97,20 @@ func runApplicabilityBenchmarks(_ context: BenchmarkContext) async throws {
         }
     }
 
-    context.report("applicability.evr.comparisons_per_s", evrComparisonsPerSecond(evrSample, smoke: context.smoke), "ops/s")
+    context.report(
+        "applicability.evr.comparisons_per_s",
+        evrComparisonsPerSecond(evrSample, smoke: context.smoke),
+        "ops/s"
+    )
     context.report("applicability.\(size).peak_rss.mb", peakResidentMegabytes(), "MB")
 }
 
 /// Loads a workload through the stores (profiles already normalised, so their hashes are computed once each).
-private func load(_ workload: ApplicabilityWorkload, into engine: ApplicabilityEngine, editor: RepositoryContentEditor)
+private func load(
+    _ workload: ApplicabilityWorkload,
+    into engine: ApplicabilityEngine,
+    editor: RepositoryContentEditor
+)
     async throws
 {
     for repository in workload.repositories {

@@ -43,15 +43,33 @@ struct WorkloadShape {
     var update: Int
 
     static let medium = WorkloadShape(
-        repositories: 3, rpms: 31_000, names: 8_000, errataPerRepository: 5_000, consumers: 2_000, profiles: 200,
-        installed: 1_050, update: 500
+        repositories: 3,
+        rpms: 31_000,
+        names: 8_000,
+        errataPerRepository: 5_000,
+        consumers: 2_000,
+        profiles: 200,
+        installed: 1_050,
+        update: 500
     )
     static let large = WorkloadShape(
-        repositories: 5, rpms: 60_000, names: 14_000, errataPerRepository: 12_000, consumers: 10_000,
-        profiles: 1_000, installed: 1_500, update: 500
+        repositories: 5,
+        rpms: 60_000,
+        names: 14_000,
+        errataPerRepository: 12_000,
+        consumers: 10_000,
+        profiles: 1_000,
+        installed: 1_500,
+        update: 500
     )
     static let smoke = WorkloadShape(
-        repositories: 2, rpms: 800, names: 200, errataPerRepository: 120, consumers: 40, profiles: 8, installed: 60,
+        repositories: 2,
+        rpms: 800,
+        names: 200,
+        errataPerRepository: 120,
+        consumers: 40,
+        profiles: 8,
+        installed: 60,
         update: 20
     )
 }
@@ -82,7 +100,9 @@ struct WorkloadGenerator {
         random = SeededRandomNumberGenerator(seed: seed)
     }
 
-    private mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &random) < probability }
+    private mutating func chance(_ probability: Double) -> Bool {
+        Double.random(in: 0..<1, using: &random) < probability
+    }
 
     private mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
 
@@ -91,14 +111,19 @@ struct WorkloadGenerator {
         nextUnit += 1
         let a = random.next()
         let hex = String(a, radix: 16).leftPadded(to: 16) + String(nextUnit, radix: 16).leftPadded(to: 12)
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+            hex.dropFirst(20),
+        ]
         return UnitID(parts.joined(separator: "-"))
     }
 
     private mutating func makeNames() {
         let prefixes = ["", "", "", "lib", "python3-", "perl-", "golang-", "rubygem-", "nodejs-", "texlive-", "java-"]
-        let syllables = ["ab", "ar", "ba", "bo", "cr", "da", "el", "fa", "gi", "ha", "io", "ka", "li", "mo", "na", "or",
-            "pa", "qu", "ra", "se", "ti", "ul", "ve", "wa", "xi", "yo", "za", "ss", "tt", "nd"]
+        let syllables = [
+            "ab", "ar", "ba", "bo", "cr", "da", "el", "fa", "gi", "ha", "io", "ka", "li", "mo", "na", "or",
+            "pa", "qu", "ra", "se", "ti", "ul", "ve", "wa", "xi", "yo", "za", "ss", "tt", "nd",
+        ]
         let suffixes = ["", "", "", "", "-devel", "-libs", "-common", "-doc", "-tools", "-utils"]
         var seen: Set<String> = []
         for kernel in ["kernel", "kernel-core", "kernel-modules", "kernel-devel"] {
@@ -143,11 +168,17 @@ struct WorkloadGenerator {
             } else if roll < 0.93 {
                 epoch += 1
             } else if roll < 0.96 {
-                builds.append(Build(epoch: epoch, version: "\(major).\(minor).\(patch + 1)~rc1", release: "1.el\(dist)"))
+                builds.append(
+                    Build(epoch: epoch, version: "\(major).\(minor).\(patch + 1)~rc1", release: "1.el\(dist)")
+                )
                 continue
             } else if roll < 0.98 {
                 builds.append(
-                    Build(epoch: epoch, version: "\(major).\(minor).\(patch)^git\(20_200_101 + int(0...2000))", release: "1.el\(dist)")
+                    Build(
+                        epoch: epoch,
+                        version: "\(major).\(minor).\(patch)^git\(20_200_101 + int(0...2000))",
+                        release: "1.el\(dist)"
+                    )
                 )
                 continue
             } else {
@@ -163,7 +194,13 @@ struct WorkloadGenerator {
     }
 
     private mutating func rpm(_ name: Int, _ build: Build, _ arch: String) -> ContentUnit {
-        let nevra = NEVRA(name: names[name], epoch: build.epoch, version: build.version, release: build.release, arch: arch)
+        let nevra = NEVRA(
+            name: names[name],
+            epoch: build.epoch,
+            version: build.version,
+            release: build.release,
+            arch: arch
+        )
         return RPMPackage(
             nevra: nevra,
             checksum: String(random.next(), radix: 16) + String(random.next(), radix: 16),
@@ -221,7 +258,13 @@ struct WorkloadGenerator {
                     }
                     for arch in arches[package.name] {
                         listed.append(
-                            NEVRA(name: names[package.name], epoch: build.epoch, version: build.version, release: build.release, arch: arch)
+                            NEVRA(
+                                name: names[package.name],
+                                epoch: build.epoch,
+                                version: build.version,
+                                release: build.release,
+                                arch: arch
+                            )
                         )
                     }
                 }
@@ -286,7 +329,9 @@ struct WorkloadGenerator {
                 entries.append(entry(package.name, build, packageArches[0]))
                 if packageArches.count > 1, chance(0.3) { entries.append(entry(package.name, build, packageArches[1])) }
             }
-            profiles.append(("profile-\(number)", try calculator.normalize(profile: .array(entries), contentType: "rpm")))
+            profiles.append(
+                ("profile-\(number)", try calculator.normalize(profile: .array(entries), contentType: "rpm"))
+            )
         }
 
         // Consumers: Zipf-weighted profiles, bound to their profile's repositories.
@@ -354,7 +399,12 @@ extension ApplicabilityWorkload {
                     let key = unit["unit_key"]?.objectValue
                 else { throw fail("a unit of \(id) lacks 'id', 'type_id' or 'unit_key'") }
                 units.append(
-                    ContentUnit(id: UnitID(unitID), typeID: type, unitKey: key, metadata: unit["metadata"]?.objectValue ?? [:])
+                    ContentUnit(
+                        id: UnitID(unitID),
+                        typeID: type,
+                        unitKey: key,
+                        metadata: unit["metadata"]?.objectValue ?? [:]
+                    )
                 )
             }
             repositories.append(RepositoryContent(id: RepositoryID(id), units: units))
@@ -380,7 +430,9 @@ extension ApplicabilityWorkload {
             guard let id = consumer["id"]?.stringValue, let profileName = consumer["profiles"]?["rpm"]?.stringValue,
                 let profile = profileIndex[profileName]
             else { throw fail("a consumer lacks 'id' or a known 'profiles.rpm'") }
-            let bindings = (consumer["bindings"]?.arrayValue ?? []).compactMap(\.stringValue).map(RepositoryID.init(rawValue:))
+            let bindings = (consumer["bindings"]?.arrayValue ?? []).compactMap(\.stringValue).map(
+                RepositoryID.init(rawValue:)
+            )
             consumers.append(ConsumerSpec(id: ConsumerID(id), profile: profile, repositories: bindings))
         }
         return ApplicabilityWorkload(repositories: repositories, profiles: profiles, consumers: consumers, update: nil)
@@ -414,7 +466,9 @@ extension ApplicabilityWorkload {
                 ]
             }
         )
-        for (name, value) in [("repositories.json", repositoryJSON), ("profiles.json", profileJSON), ("consumers.json", consumerJSON)] {
+        for (name, value) in [
+            ("repositories.json", repositoryJSON), ("profiles.json", profileJSON), ("consumers.json", consumerJSON),
+        ] {
             try Data(value.encoded().utf8).write(to: directory.appendingPathComponent(name))
         }
     }

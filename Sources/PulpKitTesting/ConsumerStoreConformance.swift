@@ -141,7 +141,11 @@ public enum ConsumerStoreConformance {
         try expect(!(try await store.bind(changed)), rule, "binding the same key again was reported new")
         try await store.bind(ConsumerBinding(consumerID: "sunflower", repositoryID: "farm"))
         let listed = try await store.bindings(of: "sunflower")
-        try expect(listed == [ConsumerBinding(consumerID: "sunflower", repositoryID: "farm"), plain, changed], rule, "bindings \(listed)")
+        try expect(
+            listed == [ConsumerBinding(consumerID: "sunflower", repositoryID: "farm"), plain, changed],
+            rule,
+            "bindings \(listed)"
+        )
         try expect(
             try await store.unbind("sunflower", from: "zoo", distributorID: "yum") == 1,
             rule,
@@ -172,7 +176,9 @@ public enum ConsumerStoreConformance {
         try await store.setProfile(profile("c", "modulemd", ["perl"]))
         try await store.setProfile(UnitProfile(consumerID: "d", contentType: "rpm", profile: []))
         for (consumer, repository) in [("a", "zoo"), ("a", "farm"), ("b", "zoo"), ("c", "farm")] {
-            try await store.bind(ConsumerBinding(consumerID: ConsumerID(consumer), repositoryID: RepositoryID(repository)))
+            try await store.bind(
+                ConsumerBinding(consumerID: ConsumerID(consumer), repositoryID: RepositoryID(repository))
+            )
         }
         let pair = ProfileHash.profileSetHash(of: [bash.profileHash, profile("c", "modulemd", ["perl"]).profileHash])
         let summaries = try await store.summaries(of: ["d", "missing", "c", "a"])
@@ -188,11 +194,19 @@ public enum ConsumerStoreConformance {
         try expect(repositories == ["farm", "zoo"], rule, "repositories of the bash set: \(repositories)")
         let sets = try await store.profileSets([bash.profileHash, pair, "unknown"])
         try expect(Set(sets.keys) == [bash.profileHash, pair], rule, "profile sets found: \(sets.keys.sorted())")
-        try expect(sets[pair]?.map(\.contentType) == ["modulemd", "rpm"], rule, "the pair set: \(String(describing: sets[pair]))")
+        try expect(
+            sets[pair]?.map(\.contentType) == ["modulemd", "rpm"],
+            rule,
+            "the pair set: \(String(describing: sets[pair]))"
+        )
         try expect(sets[bash.profileHash]?.map(\.profile) == [bash.profile], rule, "the bash set's profile")
         try await store.removeProfile(contentType: "modulemd", of: "c")
         let after = try await store.summaries(of: ["c"]).first?.profileSetHash
-        try expect(after == bash.profileHash, rule, "after removing a profile the set hash is \(String(describing: after))")
+        try expect(
+            after == bash.profileHash,
+            rule,
+            "after removing a profile the set hash is \(String(describing: after))"
+        )
     }
 
     private static func deletion(_ store: any ConsumerStore) async throws {
@@ -207,7 +221,11 @@ public enum ConsumerStoreConformance {
         try expect(try await store.summaries(boundTo: ["zoo"]).isEmpty, rule, "its bindings are still there")
         try expect(try await store.profileSets([bash.profileHash]).isEmpty, rule, "its profiles are still there")
         try await store.register(Consumer(id: "sunflower"))
-        try expect(try await store.profiles(of: "sunflower").isEmpty, rule, "a new consumer of the same id has profiles")
+        try expect(
+            try await store.profiles(of: "sunflower").isEmpty,
+            rule,
+            "a new consumer of the same id has profiles"
+        )
     }
 }
 
@@ -224,7 +242,8 @@ public enum ApplicabilityStoreConformance {
         if !condition { throw ConformanceFailure(rule: rule, detail: detail()) }
     }
 
-    private static func record(_ repository: String, _ hash: String, _ types: [String: [String]]) -> ApplicabilityRecord {
+    private static func record(_ repository: String, _ hash: String, _ types: [String: [String]]) -> ApplicabilityRecord
+    {
         ApplicabilityRecord(
             repositoryID: RepositoryID(repository),
             profileSetHash: hash,

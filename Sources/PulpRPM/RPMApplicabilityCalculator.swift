@@ -247,7 +247,9 @@ public struct InstalledPackages: Sendable {
                     case .null: break
                     case .int(let number) where number >= 0: epoch = number
                     case .string(let text):
-                        if let number = try? EVR.parseEpoch(text, property: "epoch") { epoch = number } else {
+                        if let number = try? EVR.parseEpoch(text, property: "epoch") {
+                            epoch = number
+                        } else {
                             epochReadable = false
                         }
                     default: epochReadable = false
@@ -429,7 +431,8 @@ public struct RPMRepositoryIndex: Sendable {
                             var index = Int(starts[Int(key)])
                             let end = Int(starts[Int(key) + 1])
                             while index < end,
-                                PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes) > 0
+                                PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes)
+                                    > 0
                             {
                                 result.append(candidates[index].package)
                                 index += 1

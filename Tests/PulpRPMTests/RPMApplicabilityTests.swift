@@ -21,7 +21,8 @@ func installed(_ nevra: String, vendor: String? = "Red Hat, Inc.") throws -> JSO
     let parsed = try NEVRA(parsing: nevra)
     return [
         "name": .string(parsed.name), "epoch": .int(parsed.epoch), "version": .string(parsed.version),
-        "release": .string(parsed.release), "arch": .string(parsed.arch), "vendor": vendor.map(JSONValue.string) ?? .null,
+        "release": .string(parsed.release), "arch": .string(parsed.arch),
+        "vendor": vendor.map(JSONValue.string) ?? .null,
     ]
 }
 
@@ -98,25 +99,30 @@ struct RPMApplicabilityCalculatorTests {
                 "tool-2.0-1.x86_64", "tool-2.0^git5-1.x86_64", "tool-2.0~rc1-1.x86_64",
             ]
         )
-        #expect(try applicable(["tool-2.0~rc1-1.x86_64"], in: repository)["rpm"] == ["tool-2.0-1.x86_64", "tool-2.0^git5-1.x86_64"])
+        #expect(
+            try applicable(["tool-2.0~rc1-1.x86_64"], in: repository)["rpm"] == [
+                "tool-2.0-1.x86_64", "tool-2.0^git5-1.x86_64",
+            ]
+        )
         #expect(try applicable(["tool-2.0-1.x86_64"], in: repository)["rpm"] == ["tool-2.0^git5-1.x86_64"])
         #expect(try applicable(["tool-2.0.1-1.x86_64"], in: repository)["rpm"] == [])
     }
 
     @Test func anErratumAppliesWhenOneOfItsPackagesIsAnApplicablePackageOfTheRepository() throws {
-        let repository = try [
-            "bash-4.4.19-8.el8.x86_64", "bash-4.4.19-7.el8.x86_64", "zsh-5.5.1-10.el8.x86_64",
-        ].map(rpmUnit) + [
-            try erratumUnit("RHBA-1", ["bash-4.4.19-8.el8.x86_64", "bash-4.4.19-8.el8.i686"]),
-            // Names a build absent from the repository: never counts, even though it would be newer.
-            try erratumUnit("RHBA-2", ["bash-4.4.19-9.el8.x86_64"]),
-            try erratumUnit("RHBA-3", ["zsh-5.5.1-10.el8.x86_64"]),
-            // An older build that is in the repository: not applicable.
-            try erratumUnit("RHBA-4", ["bash-4.4.19-7.el8.x86_64"]),
-            try erratumUnit("RHBA-5", []),
-            // Same name and version, other epoch: NEVRAs differ.
-            try erratumUnit("RHBA-6", ["bash-1:4.4.19-8.el8.x86_64"]),
-        ]
+        let repository =
+            try [
+                "bash-4.4.19-8.el8.x86_64", "bash-4.4.19-7.el8.x86_64", "zsh-5.5.1-10.el8.x86_64",
+            ].map(rpmUnit) + [
+                try erratumUnit("RHBA-1", ["bash-4.4.19-8.el8.x86_64", "bash-4.4.19-8.el8.i686"]),
+                // Names a build absent from the repository: never counts, even though it would be newer.
+                try erratumUnit("RHBA-2", ["bash-4.4.19-9.el8.x86_64"]),
+                try erratumUnit("RHBA-3", ["zsh-5.5.1-10.el8.x86_64"]),
+                // An older build that is in the repository: not applicable.
+                try erratumUnit("RHBA-4", ["bash-4.4.19-7.el8.x86_64"]),
+                try erratumUnit("RHBA-5", []),
+                // Same name and version, other epoch: NEVRAs differ.
+                try erratumUnit("RHBA-6", ["bash-1:4.4.19-8.el8.x86_64"]),
+            ]
         let result = try applicable(["bash-4.4.19-7.el8.x86_64"], in: repository)
         #expect(result["rpm"] == ["bash-4.4.19-8.el8.x86_64"])
         #expect(result["erratum"] == ["RHBA-1"])
@@ -151,8 +157,10 @@ struct RPMApplicabilityCalculatorTests {
 
     @Test func normalisingSortsSoIdenticalSetsHashAlike() throws {
         let calculator = RPMApplicabilityCalculator()
-        let entries = try ["zsh-5.5.1-6.el8.x86_64", "bash-4.4.19-7.el8.x86_64", "bash-4.4.19-7.el8.i686", "bash-1:1-1.x86_64"]
-            .map { try installed($0) }
+        let entries = try [
+            "zsh-5.5.1-6.el8.x86_64", "bash-4.4.19-7.el8.x86_64", "bash-4.4.19-7.el8.i686", "bash-1:1-1.x86_64",
+        ]
+        .map { try installed($0) }
         var generator = SeededRandomNumberGenerator(seed: 11)
         let reference = try calculator.normalize(profile: .array(entries), contentType: "rpm")
         #expect(
@@ -162,7 +170,10 @@ struct RPMApplicabilityCalculatorTests {
         #expect(reference.arrayValue?.map { $0["arch"]?.stringValue ?? "" } == ["i686", "x86_64", "x86_64", "x86_64"])
         #expect(reference.arrayValue?[2]["epoch"] == 1)
         for _ in 0..<20 {
-            let shuffled = try calculator.normalize(profile: .array(entries.shuffled(using: &generator)), contentType: "rpm")
+            let shuffled = try calculator.normalize(
+                profile: .array(entries.shuffled(using: &generator)),
+                contentType: "rpm"
+            )
             #expect(shuffled == reference)
             #expect(ProfileHash.hash(of: shuffled) == ProfileHash.hash(of: reference))
         }
@@ -214,7 +225,11 @@ struct RPMApplicabilityCalculatorTests {
     }
 
     @Test func packagesAndErrataRoundTripThroughUnits() throws {
-        let package = RPMPackage(nevra: try NEVRA(parsing: "bash-1:4.4.19-7.el8.x86_64"), checksum: "ab", metadata: ["vendor": "X"])
+        let package = RPMPackage(
+            nevra: try NEVRA(parsing: "bash-1:4.4.19-7.el8.x86_64"),
+            checksum: "ab",
+            metadata: ["vendor": "X"]
+        )
         let unit = package.unit()
         #expect(unit.unitKey["epoch"] == "1")
         #expect(try RPMPackage(unit: unit) == package)
@@ -285,18 +300,35 @@ struct RPMSortedListsTests {
         for index in 0..<200 {
             let name = "pkg\(index % 40)"
             let nevra = "\(name)-1.\(index)-1.x86_64"
-            units.append(RPMPackage(nevra: try NEVRA(parsing: nevra), checksum: "\(index)").unit(id: UnitID("\(generator.next())")))
+            units.append(
+                RPMPackage(nevra: try NEVRA(parsing: nevra), checksum: "\(index)").unit(
+                    id: UnitID("\(generator.next())")
+                )
+            )
             if index < 40 { installedPackages.append("\(name)-1.0-1.x86_64") }
         }
         for index in 0..<60 {
-            let packages = try (0..<3).map { _ in try NEVRA(parsing: "pkg\(Int.random(in: 0..<40, using: &generator))-1.\(Int.random(in: 0..<200, using: &generator))-1.x86_64") }
-            units.append(Erratum(id: "E\(index)", pkglist: [.init(packages: packages)]).unit(id: UnitID("\(generator.next())")))
+            let packages = try (0..<3).map { _ in
+                try NEVRA(
+                    parsing:
+                        "pkg\(Int.random(in: 0..<40, using: &generator))-1.\(Int.random(in: 0..<200, using: &generator))-1.x86_64"
+                )
+            }
+            units.append(
+                Erratum(id: "E\(index)", pkglist: [.init(packages: packages)]).unit(id: UnitID("\(generator.next())"))
+            )
         }
         let calculator = RPMApplicabilityCalculator()
         #expect(calculator.reportsSortedLists)
         let index = calculator.makeIndex(units: units.sorted { $0.id < $1.id })
-        let profile = try calculator.normalize(profile: .array(try installedPackages.map { try installed($0) }), contentType: "rpm")
-        let result = calculator.applicableUnits(profiles: try calculator.prepare(profiles: ["rpm": profile]), repository: index)
+        let profile = try calculator.normalize(
+            profile: .array(try installedPackages.map { try installed($0) }),
+            contentType: "rpm"
+        )
+        let result = calculator.applicableUnits(
+            profiles: try calculator.prepare(profiles: ["rpm": profile]),
+            repository: index
+        )
         for list in result.values {
             #expect(list == Array(Set(list)).sorted())
         }

@@ -8,7 +8,10 @@ struct RPMEngineTests {
     @Test func regeneratesAndQueriesRPMApplicabilityEndToEnd() async throws {
         let repositories = InMemoryRepositoryStore()
         let content = InMemoryContentStore()
-        let dispatcher = TaskDispatcher(store: InMemoryTaskStore(), configuration: .init(pollInterval: .milliseconds(5)))
+        let dispatcher = TaskDispatcher(
+            store: InMemoryTaskStore(),
+            configuration: .init(pollInterval: .milliseconds(5))
+        )
         let engine = ApplicabilityEngine(
             consumers: InMemoryConsumerStore(),
             repositories: repositories,
@@ -34,7 +37,11 @@ struct RPMEngineTests {
             ("db1", ["openssl-libs-1:1.1.1k-5.el8.x86_64"]),
         ] {
             try await engine.register(Consumer(id: ConsumerID(id)))
-            try await engine.setProfile(.array(try packages.map { try installed($0) }), contentType: "rpm", for: ConsumerID(id))
+            try await engine.setProfile(
+                .array(try packages.map { try installed($0) }),
+                contentType: "rpm",
+                for: ConsumerID(id)
+            )
             try await engine.bind(ConsumerID(id), to: "el8-baseos")
         }
         await #expect(throws: PulpError.self) {
@@ -53,8 +60,16 @@ struct RPMEngineTests {
         #expect(
             answer
                 == [
-                    ["consumers": ["db1"], "applicability": ["rpm": ["rpm:openssl-libs-1:1.1.1k-12.el8.x86_64"], "erratum": ["erratum:RHSA-2024:2"]]],
-                    ["consumers": ["web1", "web2"], "applicability": ["rpm": ["rpm:bash-4.4.19-8.el8.x86_64"], "erratum": ["erratum:RHBA-2024:1"]]],
+                    [
+                        "consumers": ["db1"],
+                        "applicability": [
+                            "rpm": ["rpm:openssl-libs-1:1.1.1k-12.el8.x86_64"], "erratum": ["erratum:RHSA-2024:2"],
+                        ],
+                    ],
+                    [
+                        "consumers": ["web1", "web2"],
+                        "applicability": ["rpm": ["rpm:bash-4.4.19-8.el8.x86_64"], "erratum": ["erratum:RHBA-2024:1"]],
+                    ],
                 ]
         )
     }

@@ -57,11 +57,16 @@ extension ApplicabilityEngine {
     /// - Throws: a 400 ``PulpError`` naming `content_type` when it is empty, or `profile` when the calculator
     ///   refuses it; a 404 for an unknown consumer. Nothing is stored then.
     @discardableResult
-    public func setProfile(_ profile: JSONValue, contentType: String, for consumer: ConsumerID) async throws
+    public func setProfile(
+        _ profile: JSONValue,
+        contentType: String,
+        for consumer: ConsumerID
+    ) async throws
         -> UnitProfile
     {
         guard !contentType.isEmpty else { throw PulpError.invalid("content_type", "must not be empty") }
-        let normalized = try registry.withLock { $0.calculator(forProfileType: contentType) }
+        let normalized =
+            try registry.withLock { $0.calculator(forProfileType: contentType) }
             .map { calculator throws(PulpError) in try calculator.normalize(profile, contentType) } ?? profile
         let before = try await summary(of: consumer)
         let stored = UnitProfile(consumerID: consumer, contentType: contentType, profile: normalized)
@@ -139,7 +144,11 @@ extension ApplicabilityEngine {
     ///
     /// - Throws: a 404 ``PulpError`` naming the consumer, or the consumer and the repository when no such
     ///   binding exists.
-    public func unbind(_ consumer: ConsumerID, from repository: RepositoryID, distributorID: String? = nil)
+    public func unbind(
+        _ consumer: ConsumerID,
+        from repository: RepositoryID,
+        distributorID: String? = nil
+    )
         async throws
     {
         let before = try await summary(of: consumer)

@@ -41,7 +41,10 @@ extension ApplicabilityEngine {
     /// Repositories that no longer exist, and profile sets consumers no longer have, never contribute.
     ///
     /// - Throws: a 400 ``PulpError`` naming `content_types` when one is empty.
-    public func query(consumers criteria: Criteria, contentTypes: [String]? = nil) async throws
+    public func query(
+        consumers criteria: Criteria,
+        contentTypes: [String]? = nil
+    ) async throws
         -> [ApplicabilityReport]
     {
         if let contentTypes, contentTypes.contains("") {

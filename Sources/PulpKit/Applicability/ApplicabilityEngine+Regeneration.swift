@@ -129,7 +129,10 @@ extension ApplicabilityEngine {
     ///   tasks of ``Configuration/parallelBatchSize`` profile sets, dispatched as one unreserved, untagged
     ///   group that runs concurrently, and returns ``RegenerationReport/group(_:)`` (a group with no task
     ///   when there is nothing to refresh). The tasks of a group share each repository's index.
-    public func regenerate(repositories criteria: Criteria, parallel: Bool = false) async throws
+    public func regenerate(
+        repositories criteria: Criteria,
+        parallel: Bool = false
+    ) async throws
         -> RegenerationReport
     {
         guard parallel else {
@@ -219,7 +222,10 @@ extension ApplicabilityEngine {
     ///
     /// Profile sets no consumer has any more and repositories that no longer exist are skipped. With a
     /// `group`, repository indexes are shared with the other tasks of that group.
-    func compute(_ work: [String: Set<RepositoryID>], sharing group: TaskGroupID?) async throws
+    func compute(
+        _ work: [String: Set<RepositoryID>],
+        sharing group: TaskGroupID?
+    ) async throws
         -> RegenerationOutcome
     {
         guard !work.isEmpty else { return RegenerationOutcome() }
@@ -409,7 +415,10 @@ extension ApplicabilityEngine {
     }
 
     /// Builds every active calculator's index of a repository; `nil` when the repository does not exist.
-    func buildIndexes(of repository: RepositoryID, calculators: [RegisteredCalculator]) async throws
+    func buildIndexes(
+        of repository: RepositoryID,
+        calculators: [RegisteredCalculator]
+    ) async throws
         -> RepositoryIndexes?
     {
         guard try await repositories.repository(repository) != nil else { return nil }

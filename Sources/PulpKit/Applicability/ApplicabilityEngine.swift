@@ -100,9 +100,11 @@ public final class ApplicabilityEngine: Sendable {
 
 extension ApplicabilityEngine {
     /// The task that regenerates applicability for consumers matched by criteria (Pulp's task name).
-    public static let consumersTaskName = "pulp.server.managers.consumer.applicability.regenerate_applicability_for_consumers"
+    public static let consumersTaskName =
+        "pulp.server.managers.consumer.applicability.regenerate_applicability_for_consumers"
     /// The task that regenerates applicability for repositories matched by criteria, in one task.
-    public static let repositoriesTaskName = "pulp.server.managers.consumer.applicability.regenerate_applicability_for_repos"
+    public static let repositoriesTaskName =
+        "pulp.server.managers.consumer.applicability.regenerate_applicability_for_repos"
     /// One task of a parallel regeneration for repositories.
     public static let batchTaskName = "pulp.server.managers.consumer.applicability.batch_regenerate_applicability"
 

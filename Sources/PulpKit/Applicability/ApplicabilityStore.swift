@@ -38,7 +38,10 @@ public struct ApplicabilityRecord: Sendable, Hashable {
 
     /// Creates a record for `repositoryID` and `profileSetHash`.
     public init(repositoryID: RepositoryID, profileSetHash: String, applicability: [String: [UnitID]]) {
-        self.init(key: ApplicabilityKey(repositoryID: repositoryID, profileSetHash: profileSetHash), applicability: applicability)
+        self.init(
+            key: ApplicabilityKey(repositoryID: repositoryID, profileSetHash: profileSetHash),
+            applicability: applicability
+        )
     }
 }
 

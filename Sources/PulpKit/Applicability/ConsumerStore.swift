@@ -34,7 +34,10 @@ public protocol ConsumerStore: Sendable {
 
     /// Changes a stored consumer atomically and returns the stored result (rule 3).
     @discardableResult
-    func update(_ id: ConsumerID, _ change: @escaping @Sendable (inout Consumer) throws -> Void) async throws
+    func update(
+        _ id: ConsumerID,
+        _ change: @escaping @Sendable (inout Consumer) throws -> Void
+    ) async throws
         -> Consumer
 
     /// Removes a consumer with its profiles and bindings; returns whether it existed (rule 4).

@@ -169,7 +169,11 @@ public final class InMemoryConsumerStore: ConsumerStore {
     }
 
     /// Removes the consumer's bindings to `repository` (only the one with `distributorID` unless it is `nil`).
-    public func unbind(_ consumer: ConsumerID, from repository: RepositoryID, distributorID: String?) async throws
+    public func unbind(
+        _ consumer: ConsumerID,
+        from repository: RepositoryID,
+        distributorID: String?
+    ) async throws
         -> Int
     {
         try tables.withLock { tables throws(PulpError) in

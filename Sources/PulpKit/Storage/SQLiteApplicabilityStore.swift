@@ -68,7 +68,9 @@ public final class SQLiteApplicabilityStore: ApplicabilityStore {
                     "SELECT repo_id, applicability FROM applicability WHERE profile_set_hash = ?",
                     [.text(hash)]
                 ) { row in
-                    rows.append((ApplicabilityKey(repositoryID: RepositoryID(row.text(0)), profileSetHash: hash), row.text(1)))
+                    rows.append(
+                        (ApplicabilityKey(repositoryID: RepositoryID(row.text(0)), profileSetHash: hash), row.text(1))
+                    )
                 }
             }
             return rows

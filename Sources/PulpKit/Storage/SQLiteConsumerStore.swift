@@ -199,7 +199,11 @@ public final class SQLiteConsumerStore: ConsumerStore {
     }
 
     /// Removes the consumer's bindings to `repository` (only the one with `distributorID` unless it is `nil`).
-    public func unbind(_ consumer: ConsumerID, from repository: RepositoryID, distributorID: String?) async throws
+    public func unbind(
+        _ consumer: ConsumerID,
+        from repository: RepositoryID,
+        distributorID: String?
+    ) async throws
         -> Int
     {
         try await executor.write { connection in

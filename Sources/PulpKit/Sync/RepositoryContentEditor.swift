@@ -15,7 +15,8 @@ public struct RepositoryContentEditor: Sendable {
     public let clock: any WallClock
 
     /// Creates an editor over the two stores.
-    public init(repositories: any RepositoryStore, content: any ContentStore, clock: any WallClock = SystemWallClock()) {
+    public init(repositories: any RepositoryStore, content: any ContentStore, clock: any WallClock = SystemWallClock())
+    {
         self.repositories = repositories
         self.content = content
         self.clock = clock

@@ -31,8 +31,12 @@ struct ApplicabilityConsumerTests {
             let consumers = try SQLiteConsumerStore(executor: executor)
             let records = try SQLiteApplicabilityStore(executor: executor)
             try await consumers.register(Consumer(id: "sunflower", notes: ["é": "ü"]))
-            try await consumers.setProfile(UnitProfile(consumerID: "sunflower", contentType: "rpm", profile: [["n": 1]]))
-            try await records.save([ApplicabilityRecord(repositoryID: "zoo", profileSetHash: "h", applicability: ["rpm": ["u"]])])
+            try await consumers.setProfile(
+                UnitProfile(consumerID: "sunflower", contentType: "rpm", profile: [["n": 1]])
+            )
+            try await records.save([
+                ApplicabilityRecord(repositoryID: "zoo", profileSetHash: "h", applicability: ["rpm": ["u"]])
+            ])
         }
         let consumers = try SQLiteConsumerStore(path: path)
         let records = try SQLiteApplicabilityStore(path: path)
@@ -73,8 +77,12 @@ struct ApplicabilityConsumerTests {
             #expect(try await harness.engine.store.keys().count == 2)
 
             try await harness.engine.unbind("c1", from: "farm")
-            #expect(try await harness.engine.store.keys() == [ApplicabilityKey(repositoryID: "zoo", profileSetHash: set)])
-            await expectPulpError(404, ["consumer", "repository"]) { try await harness.engine.unbind("c1", from: "farm") }
+            #expect(
+                try await harness.engine.store.keys() == [ApplicabilityKey(repositoryID: "zoo", profileSetHash: set)]
+            )
+            await expectPulpError(404, ["consumer", "repository"]) {
+                try await harness.engine.unbind("c1", from: "farm")
+            }
 
             // c1 moves to a new profile: the shared zoo record stays for c2.
             try await harness.engine.setProfile(widgetProfile(["a:0"]), contentType: "widget", for: "c1")
@@ -164,7 +172,9 @@ struct ApplicabilityConsumerTests {
             }
             #expect(try await harness.engine.profiles(of: "c1") == before)
 
-            await expectPulpError(404, ["consumer", "repository"]) { try await harness.engine.bind("ghost", to: "nowhere") }
+            await expectPulpError(404, ["consumer", "repository"]) {
+                try await harness.engine.bind("ghost", to: "nowhere")
+            }
             await expectPulpError(404, ["consumer"]) { try await harness.engine.bind("ghost", to: "zoo") }
             await expectPulpError(404, ["repository"]) { try await harness.engine.bind("c1", to: "nowhere") }
             await expectPulpError(400, ["distributor_id"]) {
@@ -187,8 +197,16 @@ struct ApplicabilityConsumerTests {
         try await withApplicability { harness in
             try await harness.engine.register(Consumer(id: "c1"))
             try await harness.engine.register(Consumer(id: "c2"))
-            let one = try await harness.engine.setProfile(widgetProfile(["b:1", "a:2"]), contentType: "widget", for: "c1")
-            let two = try await harness.engine.setProfile(widgetProfile(["a:2", "b:1"]), contentType: "widget", for: "c2")
+            let one = try await harness.engine.setProfile(
+                widgetProfile(["b:1", "a:2"]),
+                contentType: "widget",
+                for: "c1"
+            )
+            let two = try await harness.engine.setProfile(
+                widgetProfile(["a:2", "b:1"]),
+                contentType: "widget",
+                for: "c2"
+            )
             #expect(one.profile == widgetProfile(["a:2", "b:1"]))
             #expect(one.profileHash == two.profileHash)
             #expect(one.json["profile_hash"] == .string(one.profileHash))
@@ -217,7 +235,10 @@ struct ApplicabilityConsumerTests {
 struct ProfileHashTests {
     // Expected values computed with Python's json.dumps and hashlib, as Pulp 2 computes them.
     static let first: JSONValue = [
-        ["name": "bash", "epoch": 0, "version": "4.2.46", "release": "34.el7", "arch": "x86_64", "vendor": "Red Hat, Inc."],
+        [
+            "name": "bash", "epoch": 0, "version": "4.2.46", "release": "34.el7", "arch": "x86_64",
+            "vendor": "Red Hat, Inc.",
+        ],
         ["name": "café", "epoch": "1", "version": "1.0", "release": "1", "arch": "noarch", "vendor": nil],
     ]
     static let second: JSONValue = [
@@ -236,7 +257,9 @@ struct ProfileHashTests {
         let pair = "feac7b5845441feac39b184979b6f15c4f8aebe8c4adf7b9859971ede768890b"
         #expect(ProfileHash.profileSetHash(of: [first, second]) == pair)
         #expect(ProfileHash.profileSetHash(of: [second, first]) == pair, "order does not matter")
-        #expect(ProfileHash.profileSetHash(of: []) == "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945")
+        #expect(
+            ProfileHash.profileSetHash(of: []) == "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+        )
     }
 
     @Test func emptyProfilesTakeNoPart() {
@@ -263,7 +286,10 @@ struct ApplicabilityRequestTests {
         )
         #expect(repositories.parallel)
         let query = try ApplicabilityQuery(
-            json: ["criteria": ["filters": ["id": ["$in": ["sunflower", "voyager"]]]], "content_types": ["type_1", "type_2"]]
+            json: [
+                "criteria": ["filters": ["id": ["$in": ["sunflower", "voyager"]]]],
+                "content_types": ["type_1", "type_2"],
+            ]
         )
         #expect(query.contentTypes == ["type_1", "type_2"])
         #expect(try ApplicabilityQuery(json: ["criteria": [:]]).contentTypes == nil)
@@ -290,7 +316,9 @@ struct ApplicabilityRequestTests {
         await expectPulpError(400, ["consumer_criteria"]) {
             _ = try ConsumerRegenerationRequest(json: ["consumer_criteria": ["limit": 0]])
         }
-        await expectPulpError(400, ["repo_criteria"]) { _ = try RepositoryRegenerationRequest(json: ["parallel": true]) }
+        await expectPulpError(400, ["repo_criteria"]) {
+            _ = try RepositoryRegenerationRequest(json: ["parallel": true])
+        }
         await expectPulpError(400, ["repo_criteria"]) {
             _ = try RepositoryRegenerationRequest(json: ["repo_criteria": ["filters": "x"]])
         }
@@ -334,7 +362,10 @@ struct RepositoryContentEditorTests {
         #expect(zoo.contentUnitCounts == ["rpm": 2, "erratum": 1])
         #expect(zoo.lastUnitAdded == clock.now)
 
-        let again = try await editor.add([ContentUnit(typeID: "rpm", unitKey: ["name": "a"], metadata: ["x": 1])], to: "zoo")
+        let again = try await editor.add(
+            [ContentUnit(typeID: "rpm", unitKey: ["name": "a"], metadata: ["x": 1])],
+            to: "zoo"
+        )
         #expect(again[0].id == units[0].id, "a unit with a stored key keeps its id")
 
         #expect(try await editor.copy([units[0].id, units[2].id, "not-there"], from: "zoo", to: "farm") == 2)
@@ -349,7 +380,10 @@ struct RepositoryContentEditorTests {
         await expectPulpError(404, ["repository"]) { _ = try await editor.add([], to: "nowhere") }
         await expectPulpError(404, ["repository"]) { _ = try await editor.copy([], from: "nowhere", to: "zoo") }
         await expectPulpError(400, ["type_id", "unit_key"]) {
-            _ = try await editor.add([ContentUnit(typeID: "", unitKey: ["a": 1]), ContentUnit(typeID: "rpm", unitKey: [:])], to: "zoo")
+            _ = try await editor.add(
+                [ContentUnit(typeID: "", unitKey: ["a": 1]), ContentUnit(typeID: "rpm", unitKey: [:])],
+                to: "zoo"
+            )
         }
         #expect(try await content.units(in: "zoo").count == 2)
     }

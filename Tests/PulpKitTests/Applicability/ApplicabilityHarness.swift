@@ -71,7 +71,12 @@ struct WidgetCalculator: ApplicabilityCalculator {
     let profileType: String
     let probe: IndexProbe
 
-    init(widgetType: String = "widget", fixType: String? = "fix", profileType: String = "widget", probe: IndexProbe = IndexProbe()) {
+    init(
+        widgetType: String = "widget",
+        fixType: String? = "fix",
+        profileType: String = "widget",
+        probe: IndexProbe = IndexProbe()
+    ) {
         self.widgetType = widgetType
         self.fixType = fixType
         self.profileType = profileType
@@ -196,7 +201,12 @@ struct ApplicabilityHarness {
     }
 
     /// Registers a consumer with a widget profile (`"name:level"` entries) bound to `repositories`.
-    func consumer(_ id: ConsumerID, widgets: [String], boundTo repositories: [RepositoryID], profileType: String = "widget")
+    func consumer(
+        _ id: ConsumerID,
+        widgets: [String],
+        boundTo repositories: [RepositoryID],
+        profileType: String = "widget"
+    )
         async throws
     {
         try await engine.register(Consumer(id: id))
@@ -237,7 +247,10 @@ struct ApplicabilityHarness {
     }
 
     /// The query's answer as `[consumers: [type: [ids]]]`, for compact expectations.
-    func applicability(_ criteria: Criteria = Criteria(), contentTypes: [String]? = nil) async throws
+    func applicability(
+        _ criteria: Criteria = Criteria(),
+        contentTypes: [String]? = nil
+    ) async throws
         -> [[String]: [String: [String]]]
     {
         var result: [[String]: [String: [String]]] = [:]

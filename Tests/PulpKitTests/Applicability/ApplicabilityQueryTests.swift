@@ -123,10 +123,15 @@ struct ApplicabilityQueryTests {
                 for repository in repositories { try await harness.engine.bind(id, to: RepositoryID(repository)) }
             }
             let regeneration = try ConsumerRegenerationRequest(
-                json: try JSONValue(parsing: #"{"consumer_criteria": {"filters": {"id": {"$in": ["sunflower", "voyager"]}}}}"#)
+                json: try JSONValue(
+                    parsing: #"{"consumer_criteria": {"filters": {"id": {"$in": ["sunflower", "voyager"]}}}}"#
+                )
             )
             let callReport = try await harness.engine.regenerate(regeneration)
-            #expect(callReport.json["spawned_tasks"]?.arrayValue?.first?["_href"] == .string("/pulp/api/v2/tasks/\(callReport.taskID!)/"))
+            #expect(
+                callReport.json["spawned_tasks"]?.arrayValue?.first?["_href"]
+                    == .string("/pulp/api/v2/tasks/\(callReport.taskID!)/")
+            )
             #expect(try await harness.wait(callReport).tags == ["pulp:action:content_applicability_regeneration"])
 
             let query = try ApplicabilityQuery(
@@ -156,7 +161,8 @@ struct ApplicabilityQueryTests {
 
             let repositories = try RepositoryRegenerationRequest(
                 json: try JSONValue(
-                    parsing: #"{"repo_criteria": {"filters": {"id": {"$in": ["test-repo", "test-errata"]}}}, "parallel": true}"#
+                    parsing:
+                        #"{"repo_criteria": {"filters": {"id": {"$in": ["test-repo", "test-errata"]}}}, "parallel": true}"#
                 )
             )
             let report = try await harness.engine.regenerate(repositories)

@@ -110,7 +110,9 @@ struct ApplicabilityRegenerationTests {
             let first = try await harness.engine.regenerate(consumer: "c1")
             let second = try await harness.engine.regenerate(consumer: "c1")
             let other = try await harness.engine.regenerate(consumer: "c2")
-            let statuses = [try await harness.wait(first), try await harness.wait(second), try await harness.wait(other)]
+            let statuses = [
+                try await harness.wait(first), try await harness.wait(second), try await harness.wait(other),
+            ]
             #expect(statuses.allSatisfy { $0.state == .finished })
             #expect(statuses[0].resources == ["pulp:consumer:c1"])
             #expect(statuses[2].resources == ["pulp:consumer:c2"])
@@ -118,7 +120,11 @@ struct ApplicabilityRegenerationTests {
             #expect(try #require(statuses[1].startTime) >= (try #require(statuses[0].finishTime)))
             // The second request for c1 found its record and computed nothing.
             #expect(statuses[1].result["records_computed"] == 0)
-            #expect(try await harness.applicability() == [["c1"]: ["widget": ["w-a-2"], "fix": []], ["c2"]: ["widget": ["w-a-2"], "fix": []]])
+            #expect(
+                try await harness.applicability() == [
+                    ["c1"]: ["widget": ["w-a-2"], "fix": []], ["c2"]: ["widget": ["w-a-2"], "fix": []],
+                ]
+            )
         }
     }
 
@@ -161,9 +167,15 @@ struct ApplicabilityRegenerationTests {
             #expect(summary.json["finished"] == 7 && summary.json["total"] == 7)
             // Each repository's index was built once for the whole group.
             #expect(probe.totalBuilds - before == 2)
-            let members = try await harness.dispatcher.tasks(matching: try Criteria(filters: ["group_id": .string(report.groupID.rawValue)]))
+            let members = try await harness.dispatcher.tasks(
+                matching: try Criteria(filters: ["group_id": .string(report.groupID.rawValue)])
+            )
             #expect(members.count == 7)
-            #expect(members.allSatisfy { $0.tags.isEmpty && $0.resources.isEmpty && $0.name == ApplicabilityEngine.batchTaskName })
+            #expect(
+                members.allSatisfy {
+                    $0.tags.isEmpty && $0.resources.isEmpty && $0.name == ApplicabilityEngine.batchTaskName
+                }
+            )
 
             let answer = try await harness.applicability(try Criteria(filters: ["id": "c1"]))
             #expect(answer == [["c1"]: ["widget": ["w-a-5", "w-a-8", "w-b-5"], "fix": []]])
@@ -217,7 +229,10 @@ struct ApplicabilityRegenerationTests {
         await #expect(throws: Failure.self) { _ = try await memo.value(for: failing) { throw Failure() } }
         #expect(memo.count == 1)
         for name in ["a", "b", "c"] {
-            _ = try await memo.value(for: .init(group: "g", repository: RepositoryID(name), calculators: 1), build: build)
+            _ = try await memo.value(
+                for: .init(group: "g", repository: RepositoryID(name), calculators: 1),
+                build: build
+            )
         }
         #expect(memo.count == 2)
     }
