@@ -76,17 +76,51 @@ extension ApplicabilityEngine {
             }
         }
 
-        var collated: [[ConsumerID]: [String: [UnitID]]] = [:]
+        // Group the records by their consumer sets; then merge each group's records, groups in parallel.
+        var groups: [[ConsumerID]: [[String: [UnitID]]]] = [:]
         for (key, consumers) in members {
-            guard let found = applicability[key] else { continue }
-            if let earlier = collated[consumers] {
-                collated[consumers] = earlier.merging(found) { mergeSortedUnique($0, $1) }
-            } else {
-                collated[consumers] = found
+            if let found = applicability[key] { groups[consumers, default: []].append(found) }
+        }
+        let ordered = groups.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        var reports = [ApplicabilityReport?](repeating: nil, count: ordered.count)
+        let merging = ordered.indices.filter { ordered[$0].value.count > 1 }
+        for index in ordered.indices where ordered[index].value.count == 1 {
+            reports[index] = ApplicabilityReport(consumers: ordered[index].key, applicability: ordered[index].value[0])
+        }
+        let workers = min(configuration.concurrency, merging.count)
+        let next = PulpMutex(0)
+        try await withThrowingTaskGroup(of: [(Int, [String: [UnitID]])].self) { tasks in
+            for _ in 0..<workers {
+                tasks.addTask {
+                    var merged: [(Int, [String: [UnitID]])] = []
+                    while true {
+                        let position = next.withLock { position in
+                            defer { position += 1 }
+                            return position
+                        }
+                        guard position < merging.count else { break }
+                        try Task.checkCancellation()
+                        let index = merging[position]
+                        let records = ordered[index].value
+                        merged.append(
+                            (
+                                index,
+                                records.dropFirst().reduce(records[0]) {
+                                    $0.merging($1, uniquingKeysWith: mergeSortedUnique)
+                                }
+                            )
+                        )
+                    }
+                    return merged
+                }
+            }
+            for try await chunk in tasks {
+                for (index, applicability) in chunk {
+                    reports[index] = ApplicabilityReport(consumers: ordered[index].key, applicability: applicability)
+                }
             }
         }
-        return collated.map { ApplicabilityReport(consumers: $0.key, applicability: $0.value) }
-            .sorted { $0.consumers.lexicographicallyPrecedes($1.consumers) }
+        return reports.compactMap { $0 }
     }
 }
 
@@ -131,14 +165,27 @@ struct UnitIDSortKey {
 
     @inline(__always)
     init(_ id: UnitID) {
+        let fast: UnitIDSortKey? = id.rawValue.utf8.withContiguousStorageIfAvailable { bytes in
+            UnitIDSortKey(bytes: bytes)
+        }
+        if let fast {
+            self = fast
+        } else {
+            self = UnitIDSortKey(bytes: Array(id.rawValue.utf8))
+        }
+    }
+
+    @inline(__always)
+    private init(bytes: some RandomAccessCollection<UInt8>) {
         var prefix: UInt64 = 0
-        var count = 0
         var ascii = true
-        for byte in id.rawValue.utf8 {
+        var count = 0
+        for byte in bytes.prefix(9) {
             if byte >= 0x80 { ascii = false }
-            if count == 8 { break }
-            prefix = prefix << 8 | UInt64(byte)
-            count += 1
+            if count < 8 {
+                prefix = prefix << 8 | UInt64(byte)
+                count += 1
+            }
         }
         self.prefix = count == 0 ? 0 : prefix << (8 * UInt64(8 - count))
         exact = ascii
