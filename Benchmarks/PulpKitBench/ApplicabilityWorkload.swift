@@ -438,9 +438,14 @@ extension ApplicabilityWorkload {
         return ApplicabilityWorkload(repositories: repositories, profiles: profiles, consumers: consumers, update: nil)
     }
 
-    /// Writes the workload to `directory` in the format ``load(from:)`` reads.
+    /// Writes the workload to `directory` in the format ``load(from:)`` reads, with the update's units in
+    /// their repository: the state the benchmark queries, so `--output` of both runs can be compared.
     func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var repositories = self.repositories
+        if let update, let index = repositories.firstIndex(where: { $0.id == update.id }) {
+            repositories[index].units += update.units
+        }
         let repositoryJSON = JSONValue.array(
             repositories.map { repository in
                 [
