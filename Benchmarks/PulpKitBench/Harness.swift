@@ -2,6 +2,8 @@
 struct BenchmarkContext {
     /// Whether to run at a tiny size, as CI's smoke run does.
     let smoke: Bool
+    /// Options given with a value, without their dashes (`size`, `workload`, `output` …).
+    var options: [String: String] = [:]
 
     /// Prints one figure as `name value unit`.
     func report(_ name: String, _ value: Double, _ unit: String) {
@@ -21,14 +23,7 @@ struct BenchmarkContext {
     }
 
     /// The value given after `--name` on the command line, e.g. `option("feed")` for `--feed URL`.
-    func option(_ name: String) -> String? {
-        let arguments = CommandLine.arguments
-        guard let index = arguments.firstIndex(of: "--\(name)"), index + 1 < arguments.count else { return nil }
-        return arguments[index + 1]
-    }
-
-    /// The options that take a value, so the value is not read as a suite name.
-    static let valuedOptions: Set<String> = ["--feed", "--size", "--workload", "--output", "--iterations"]
+    func option(_ name: String) -> String? { options[name] }
 
     /// Picks the full size or the smoke size.
     func size(_ full: Int, smoke smokeSize: Int) -> Int { smoke ? smokeSize : full }
