@@ -88,6 +88,8 @@ public final class Pulp: Sendable {
     public let schedules: ScheduleService
     /// Dispatches the scheduled syncs when they are due; ``run()`` runs it.
     public let scheduler: Scheduler
+    /// Consumers, their profiles and bindings, and content applicability.
+    public let applicability: ApplicabilityEngine
 
     /// Builds every store and service; for `.sqlite`, creates the directory and opens (migrating) the database.
     ///
@@ -99,6 +101,8 @@ public final class Pulp: Sendable {
         let contentStore: any ContentStore
         let historyStore: any HistoryStore
         let scheduleStore: any ScheduleStore
+        let consumerStore: any ConsumerStore
+        let applicabilityStore: any ApplicabilityStore
         let contentRoot: URL
         switch configuration.storage {
         case .inMemory(let root):
@@ -107,6 +111,8 @@ public final class Pulp: Sendable {
             contentStore = InMemoryContentStore()
             historyStore = InMemoryHistoryStore()
             scheduleStore = InMemoryScheduleStore()
+            consumerStore = InMemoryConsumerStore()
+            applicabilityStore = InMemoryApplicabilityStore()
             contentRoot =
                 root
                 ?? FileManager.default.temporaryDirectory
@@ -122,6 +128,8 @@ public final class Pulp: Sendable {
             contentStore = try SQLiteContentStore(executor: executor)
             historyStore = try SQLiteHistoryStore(executor: executor)
             scheduleStore = try SQLiteScheduleStore(executor: executor)
+            consumerStore = try SQLiteConsumerStore(executor: executor)
+            applicabilityStore = try SQLiteApplicabilityStore(executor: executor)
             contentRoot = directory.appendingPathComponent("content", isDirectory: true)
         }
         importers = ImporterRegistry()
@@ -150,6 +158,16 @@ public final class Pulp: Sendable {
         uploads = ContentUploadService(repositories: repositories, storage: sync.storage, dispatcher: dispatcher)
         schedules = ScheduleService(store: scheduleStore, sync: sync)
         scheduler = Scheduler(service: schedules)
+        applicability = ApplicabilityEngine(
+            consumers: consumerStore,
+            repositories: repositoryStore,
+            content: contentStore,
+            store: applicabilityStore,
+            dispatcher: dispatcher
+        )
+        repositories.onDelete { [applicability] id, importerOnly in
+            if !importerOnly { try await applicability.removeRepository(id) }
+        }
         dispatcher.register(Self.repositoryTask) { [repositories] _, arguments in
             try await arguments.change.apply(to: arguments.repositoryID, in: repositories)
         }
@@ -219,6 +237,13 @@ public final class Pulp: Sendable {
     /// Registers an importer plugin.
     public func register(_ importer: any Importer) {
         importers.register(importer)
+    }
+
+    /// Registers the applicability calculator of a content family (e.g. PulpRPM's `RPMApplicabilityCalculator`).
+    ///
+    /// - Throws: a ``PulpError`` when another calculator already handles one of its types.
+    public func register<Calculator: ApplicabilityCalculator>(_ calculator: Calculator) throws {
+        try applicability.register(calculator)
     }
 
     /// Runs the dispatcher, the scheduler and the retention job until cancelled; then lets running tasks drain.
