@@ -5,15 +5,21 @@ public import PulpKit
 /// It is transport-free, so any HTTP server can serve it in a few lines: turn the framework's
 /// request into an ``APIRequest``, call ``handle(_:)``, and write the ``APIResponse`` back.
 public struct PulpAPI: Sendable {
-    /// The dispatcher whose tasks the task endpoints serve.
-    public let dispatcher: TaskDispatcher
+    /// The PulpKit instance the endpoints serve.
+    public let pulp: Pulp
     private let router: Router
 
-    /// Creates the API over a dispatcher.
-    public init(dispatcher: TaskDispatcher) {
-        self.dispatcher = dispatcher
+    /// Creates the API over a PulpKit instance: every endpoint of the sync and scheduling and the content
+    /// applicability specs, with the repository, importer, upload, consumer, task and task group endpoints
+    /// around them.
+    public init(pulp: Pulp) {
+        self.pulp = pulp
         var router = Router()
-        TaskRoutes(dispatcher: dispatcher).register(on: &router)
+        TaskRoutes(dispatcher: pulp.dispatcher).register(on: &router)
+        // Literal paths first: `…/repositories/actions/…` must not be read as a repository id.
+        ConsumerRoutes(engine: pulp.applicability).register(on: &router)
+        RepositoryRoutes(pulp: pulp).register(on: &router)
+        UploadRoutes(pulp: pulp).register(on: &router)
         self.router = router
     }
 
