@@ -22,7 +22,10 @@ private struct GeneratedFeed {
                 for offset in stride(from: 0, to: size, by: 8) {
                     var word = random.next()
                     withUnsafeBytes(of: &word) { bytes in
-                        raw.baseAddress!.advanced(by: offset).copyMemory(from: bytes.baseAddress!, byteCount: min(8, size - offset))
+                        raw.baseAddress!.advanced(by: offset).copyMemory(
+                            from: bytes.baseAddress!,
+                            byteCount: min(8, size - offset)
+                        )
                     }
                 }
             }
@@ -30,7 +33,10 @@ private struct GeneratedFeed {
             let name = "dir\(index % 100)/file-\(index).bin"
             let path = url.appendingPathComponent(name)
             if index < 100 {
-                try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: path.deletingLastPathComponent(),
+                    withIntermediateDirectories: true
+                )
             }
             try Data(content).write(to: path)
             entries.append(try FileManifest.Entry(name: name, sha256: SHA256.hash(content).hex, size: Int64(size)))
@@ -57,7 +63,12 @@ private func timeSync(
     return seconds
 }
 
-private func createRepository(_ harness: SyncHarness, _ id: RepositoryID, feed: URL, policy: DownloadPolicy) async throws {
+private func createRepository(
+    _ harness: SyncHarness,
+    _ id: RepositoryID,
+    feed: URL,
+    policy: DownloadPolicy
+) async throws {
     try await harness.repositories.create(
         Repository(id: id),
         importerTypeID: "iso_importer",

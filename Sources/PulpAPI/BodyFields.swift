@@ -9,7 +9,9 @@ struct BodyFields {
     /// A string member; `nil` when absent or null.
     func string(_ name: String) throws -> String? {
         guard let value = members[name], value != .null else { return nil }
-        guard let text = value.stringValue else { throw PulpError.invalid(name, "must be a string, got \(value.typeName)") }
+        guard let text = value.stringValue else {
+            throw PulpError.invalid(name, "must be a string, got \(value.typeName)")
+        }
         return text
     }
 
@@ -25,7 +27,9 @@ struct BodyFields {
     /// An object member; `nil` when absent or null.
     func object(_ name: String) throws -> [String: JSONValue]? {
         guard let value = members[name], value != .null else { return nil }
-        guard let object = value.objectValue else { throw PulpError.invalid(name, "must be an object, got \(value.typeName)") }
+        guard let object = value.objectValue else {
+            throw PulpError.invalid(name, "must be an object, got \(value.typeName)")
+        }
         return object
     }
 

@@ -55,7 +55,10 @@ struct ConsumerRoutes: Sendable {
                     for: id(parameters)
                 )
                 return method == "POST"
-                    ? .created(stored.json, at: "/pulp/api/v2/consumers/\(parameters["id"]!)/profiles/\(stored.contentType)/")
+                    ? .created(
+                        stored.json,
+                        at: "/pulp/api/v2/consumers/\(parameters["id"]!)/profiles/\(stored.contentType)/"
+                    )
                     : .ok(stored.json)
             }
         }

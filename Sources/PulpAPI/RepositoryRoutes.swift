@@ -38,7 +38,9 @@ struct RepositoryRoutes: Sendable {
                 endDate: request.queryValues("end_date").first
             )
             let repository = try await pulp.repositories.repository(id(parameters))
-            return .ok(.array(try await pulp.repositories.history.entries(for: repository.id, matching: query).map(\.json)))
+            return .ok(
+                .array(try await pulp.repositories.history.entries(for: repository.id, matching: query).map(\.json))
+            )
         }
         router.add("POST", "v2/repositories/{id}/search/units") { request, parameters in
             let repository = try await pulp.repositories.repository(id(parameters))
@@ -126,7 +128,9 @@ struct RepositoryRoutes: Sendable {
         router.add("GET", "v2/repositories/{id}/importers/{importer}") { _, parameters in
             let repository = try await pulp.repositories.repository(id(parameters))
             guard let importer = repository.importer, importer.id == parameters["importer"] else {
-                throw PulpError.missingResource(["importer": parameters["importer"]!, "repository": repository.id.rawValue])
+                throw PulpError.missingResource([
+                    "importer": parameters["importer"]!, "repository": repository.id.rawValue,
+                ])
             }
             return .ok(importer.json(repository: repository.id))
         }

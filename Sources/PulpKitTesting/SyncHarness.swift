@@ -79,7 +79,10 @@ public struct SyncHarness: Sendable {
             contentStore = InMemoryContentStore()
             historyStore = InMemoryHistoryStore()
         case .sqlite:
-            let executor = try SQLiteExecutor(path: directory.appendingPathComponent("pulp.db").path, synchronous: .normal)
+            let executor = try SQLiteExecutor(
+                path: directory.appendingPathComponent("pulp.db").path,
+                synchronous: .normal
+            )
             tasks = try SQLiteTaskStore(executor: executor)
             repositoryStore = try SQLiteRepositoryStore(executor: executor)
             contentStore = try SQLiteContentStore(executor: executor)
@@ -105,7 +108,10 @@ public struct SyncHarness: Sendable {
     }
 
     /// Dispatches a sync and waits for its task to end.
-    public func syncAndWait(_ repository: RepositoryID, overrideConfig: [String: JSONValue] = [:]) async throws -> TaskStatus {
+    public func syncAndWait(
+        _ repository: RepositoryID,
+        overrideConfig: [String: JSONValue] = [:]
+    ) async throws -> TaskStatus {
         let report = try await sync.sync(repository: repository, overrideConfig: overrideConfig)
         return try await dispatcher.waitForCompletion(of: report.spawnedTasks[0].taskID)
     }

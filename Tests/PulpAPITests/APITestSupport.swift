@@ -21,7 +21,12 @@ func withAPI(_ body: (PulpAPI) async throws -> Void) async throws {
 
 extension PulpAPI {
     /// Sends a request with a JSON body (or none).
-    func send(_ method: String, _ path: String, _ body: JSONValue? = nil, query: [APIRequest.QueryItem] = []) async
+    func send(
+        _ method: String,
+        _ path: String,
+        _ body: JSONValue? = nil,
+        query: [APIRequest.QueryItem] = []
+    ) async
         -> APIResponse
     {
         if let body { return await handle(APIRequest(method: method, path: path, query: query, json: body)) }

@@ -8,7 +8,9 @@ import Testing
 struct SpecFlowTests {
     /// A feed folder with two files and their manifest.
     private func makeFeed() throws -> URL {
-        let feed = FileManager.default.temporaryDirectory.appendingPathComponent("pulpkit-api-feed-\(UUID().uuidString)")
+        let feed = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pulpkit-api-feed-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: feed, withIntermediateDirectories: true)
         var manifest = ""
         for (name, text) in [("a.iso", "alpha"), ("b.iso", "bravo")] {
@@ -101,7 +103,11 @@ struct SpecFlowTests {
             #expect(await api.send("GET", "/v2/repositories/nope/history/sync/").status == 404)
 
             // Importer, repository details, search, update; deletion as a task.
-            #expect((await api.send("GET", "/v2/repositories/demo/importers/iso_importer/")).body?["config"]?["download_policy"] == "on_demand")
+            #expect(
+                (await api.send("GET", "/v2/repositories/demo/importers/iso_importer/")).body?["config"]?[
+                    "download_policy"
+                ] == "on_demand"
+            )
             let details = await api.send("GET", "/v2/repositories/demo/", query: [.init("details", "true")])
             #expect(details.body?["content_unit_counts"] == ["iso": 2])
             #expect(details.body?["importers"]?.arrayValue?.count == 1)
@@ -132,7 +138,11 @@ struct SpecFlowTests {
             #expect(upload.status == 201)
             let uploadID = try #require(upload.body?["upload_id"]?.stringValue)
             let put = await api.handle(
-                APIRequest(method: "PUT", path: "/pulp/api/v2/content/uploads/\(uploadID)/0/", body: Array("rpm bytes".utf8))
+                APIRequest(
+                    method: "PUT",
+                    path: "/pulp/api/v2/content/uploads/\(uploadID)/0/",
+                    body: Array("rpm bytes".utf8)
+                )
             )
             #expect(put.status == 200)
             let rpmKey: JSONValue = [
@@ -169,7 +179,10 @@ struct SpecFlowTests {
             let copy = await api.send(
                 "POST",
                 "/v2/repositories/test-errata/actions/associate/",
-                ["source_repo_id": "test-repo", "criteria": ["type_ids": ["rpm"], "filters": ["unit": ["name": "zsh"]]]]
+                [
+                    "source_repo_id": "test-repo",
+                    "criteria": ["type_ids": ["rpm"], "filters": ["unit": ["name": "zsh"]]],
+                ]
             )
             #expect(try await api.waitForTask(of: copy)["result"]?["units_successful"]?.arrayValue?.count == 1)
             #expect(await api.send("DELETE", "/v2/content/uploads/\(uploadID)/").status == 200)
@@ -221,13 +234,18 @@ struct SpecFlowTests {
             #expect(summary.status == 200 && summary.body?["total"] != nil)
             let single = await api.send("POST", "/v2/consumers/sunflower/actions/content/regenerate_applicability/")
             _ = try await api.waitForTask(of: single)
-            #expect(await api.send("POST", "/v2/consumers/nope/actions/content/regenerate_applicability/").status == 404)
+            #expect(
+                await api.send("POST", "/v2/consumers/nope/actions/content/regenerate_applicability/").status == 404
+            )
 
             // The spec's query: both consumers collated into one report.
             let query = await api.send(
                 "POST",
                 "/pulp/api/v2/consumers/content/applicability/",
-                ["criteria": ["filters": ["id": ["$in": ["sunflower", "voyager"]]]], "content_types": ["rpm", "erratum"]]
+                [
+                    "criteria": ["filters": ["id": ["$in": ["sunflower", "voyager"]]]],
+                    "content_types": ["rpm", "erratum"],
+                ]
             )
             #expect(query.status == 200)
             let reports = try #require(query.body?.arrayValue)

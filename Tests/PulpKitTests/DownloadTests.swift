@@ -325,7 +325,9 @@ struct DownloadHTTPTests {
             conns.append(c)
         """
 
-    @Test(.enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local HTTP server to test against"))
+    @Test(
+        .enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local HTTP server to test against")
+    )
     func downloadsOverHTTPAndA404IsPermanent() async throws {
         let sandbox = try Sandbox()
         let bytes = pattern(300_000)

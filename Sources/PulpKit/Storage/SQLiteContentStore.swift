@@ -132,7 +132,8 @@ public final class SQLiteContentStore: ContentStore {
     /// A repository's units of `types` (every type when empty), ordered by id.
     public func units(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnit] {
         let sortedTypes = types.sorted()
-        let filter = sortedTypes.isEmpty ? "" : " AND u.type_id IN (\(sortedTypes.map { _ in "?" }.joined(separator: ", ")))"
+        let filter =
+            sortedTypes.isEmpty ? "" : " AND u.type_id IN (\(sortedTypes.map { _ in "?" }.joined(separator: ", ")))"
         let sql = """
             SELECT u.id, u.type_id, u.unit_key, u.metadata, u.size, u.checksum, u.storage_path, u.downloaded,
                 u.catalog_url

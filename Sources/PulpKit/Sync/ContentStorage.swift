@@ -65,7 +65,10 @@ public struct ContentStorage: Sendable, Hashable {
         guard rename(incoming.path, destination) == 0 else {
             let code = errno
             unlink(incoming.path)
-            throw PulpError.storage("cannot move a download into place: \(String(cString: strerror(code)))", path: destination)
+            throw PulpError.storage(
+                "cannot move a download into place: \(String(cString: strerror(code)))",
+                path: destination
+            )
         }
         return relative
     }
@@ -85,11 +88,17 @@ public struct ContentStorage: Sendable, Hashable {
     public func synchronize() throws(PulpError) {
         let descriptor = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw PulpError.storage("cannot open the storage root: \(String(cString: strerror(errno)))", path: root.path)
+            throw PulpError.storage(
+                "cannot open the storage root: \(String(cString: strerror(errno)))",
+                path: root.path
+            )
         }
         defer { close(descriptor) }
         guard syncfs(descriptor) == 0 else {
-            throw PulpError.storage("cannot sync the storage root: \(String(cString: strerror(errno)))", path: root.path)
+            throw PulpError.storage(
+                "cannot sync the storage root: \(String(cString: strerror(errno)))",
+                path: root.path
+            )
         }
     }
 

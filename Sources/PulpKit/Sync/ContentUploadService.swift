@@ -14,9 +14,13 @@ public struct UploadID: PulpIdentifier {
 /// `pulp:action:import_upload` and `pulp:action:associate`.
 public final class ContentUploadService: Sendable {
     /// The kind of the import task.
-    public static let importTask = TaskKind<ImportUploadArguments>("pulp.server.managers.content.upload.import_uploaded_unit")
+    public static let importTask = TaskKind<ImportUploadArguments>(
+        "pulp.server.managers.content.upload.import_uploaded_unit"
+    )
     /// The kind of the copy task.
-    public static let associateTask = TaskKind<AssociateArguments>("pulp.server.managers.repo.unit_association.associate_from_repo")
+    public static let associateTask = TaskKind<AssociateArguments>(
+        "pulp.server.managers.repo.unit_association.associate_from_repo"
+    )
 
     /// Repositories, content and history.
     public let repositories: RepositoryService
@@ -49,7 +53,8 @@ public final class ContentUploadService: Sendable {
     public func createUpload() throws -> UploadID {
         try FileManager.default.createDirectory(at: uploadsDirectory, withIntermediateDirectories: true)
         let id = UploadID.random()
-        guard FileManager.default.createFile(atPath: path(of: id), contents: nil, attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(atPath: path(of: id), contents: nil, attributes: [.posixPermissions: 0o600])
         else { throw PulpError.storage("cannot create the upload file", path: path(of: id)) }
         return id
     }
@@ -132,7 +137,10 @@ public final class ContentUploadService: Sendable {
             let source = try existingPath(of: uploadID)
             let incoming = storage.incomingURL()
             guard link(source, incoming.path) == 0 else {
-                throw PulpError.storage("cannot link the upload into storage: \(String(cString: strerror(errno)))", path: source)
+                throw PulpError.storage(
+                    "cannot link the upload into storage: \(String(cString: strerror(errno)))",
+                    path: source
+                )
             }
             let digest: SHA256Digest
             do { digest = try SHA256.hash(fileAt: incoming.path) } catch {

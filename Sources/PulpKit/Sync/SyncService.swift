@@ -166,7 +166,8 @@ public final class SyncService: Sendable {
         guard let lastSync = importer.lastSync else { return true }
         if let removed = repository.lastUnitRemoved, removed > lastSync { return true }
         if let updated = importer.lastUpdated, updated > lastSync { return true }
-        return override.filter { $0.key != "force_full" } != importer.lastOverrideConfig.filter { $0.key != "force_full" }
+        return override.filter { $0.key != "force_full" }
+            != importer.lastOverrideConfig.filter { $0.key != "force_full" }
             || override["force_full"]?.boolValue == true
     }
 
@@ -369,7 +370,11 @@ public struct SyncArguments: Codable, Sendable, Hashable {
     public var scheduledCallID: ScheduleID?
 
     /// Describes a sync.
-    public init(repositoryID: RepositoryID, overrideConfig: [String: JSONValue] = [:], scheduledCallID: ScheduleID? = nil) {
+    public init(
+        repositoryID: RepositoryID,
+        overrideConfig: [String: JSONValue] = [:],
+        scheduledCallID: ScheduleID? = nil
+    ) {
         self.repositoryID = repositoryID
         self.overrideConfig = overrideConfig
         self.scheduledCallID = scheduledCallID
