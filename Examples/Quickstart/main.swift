@@ -70,7 +70,8 @@ func scheduleSyncs() async throws {
     print("schedule: \(pulp.schedules.report(call).encoded())")
     // The manual sync and the two scheduled ones, newest first; the feed did not change, so they added nothing.
     for entry in history {
-        print("history: started \(entry.json["started"]!.stringValue!), \(entry.result.rawValue), summary \(entry.summary.encoded())")
+        let started = ISO8601DateTime.utcString(entry.started)
+        print("history: started \(started), \(entry.result.rawValue), summary \(entry.summary.encoded())")
     }
 }
 
@@ -112,9 +113,7 @@ func computeApplicability() async throws {
     // The same, with the unit ids resolved to package names and erratum ids.
     let names = Dictionary(
         uniqueKeysWithValues: try await pulp.repositories.content.units(in: "el9-baseos").map { unit in
-            let key = unit.unitKey
-            let name = key["id"]?.stringValue ?? ["name", "version", "release", "arch"]
-                .map { key[$0]!.stringValue! }.joined(separator: "-")
+            let name = unit.typeID == "rpm" ? try RPMPackage(unit: unit).nevra.description : try Erratum(unit: unit).id
             return (unit.id, name)
         }
     )
