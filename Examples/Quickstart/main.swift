@@ -56,7 +56,9 @@ func scheduleSyncs() async throws {
     print("\n== 2. Schedule syncs every 2 seconds")
     // An ISO 8601 repeating interval without a start: the first run is due now, then every 2 s.
     var call = try await pulp.schedules.create(repository: "files", importer: "iso_importer", schedule: "PT2S")
+    let deadline = ContinuousClock.now + .seconds(10)
     while call.totalRunCount < 2 {
+        guard ContinuousClock.now < deadline else { throw PulpError.internalError("the schedule did not run twice") }
         try await Task.sleep(for: .milliseconds(100))
         call = try await pulp.schedules.call(call.id, repository: "files", importer: "iso_importer")
     }
@@ -64,6 +66,7 @@ func scheduleSyncs() async throws {
     call = try await pulp.schedules.update(call.id, repository: "files", importer: "iso_importer", enabled: false)
     var history: [SyncHistoryEntry] = []
     while history.count < 3 {
+        guard ContinuousClock.now < deadline else { throw PulpError.internalError("the scheduled syncs did not end") }
         try await Task.sleep(for: .milliseconds(50))
         history = try await pulp.repositories.history.entries(for: "files", matching: SyncHistoryQuery())
     }
