@@ -7,13 +7,16 @@ public import PulpKit
 public struct PulpAPI: Sendable {
     /// The PulpKit instance the endpoints serve.
     public let pulp: Pulp
+    /// The largest request body accepted, in bytes; larger ones get a 413.
+    public let maximumBodySize: Int
     private let router: Router
 
     /// Creates the API over a PulpKit instance: every endpoint of the sync and scheduling and the content
     /// applicability specs, with the repository, importer, upload, consumer, task and task group endpoints
     /// around them.
-    public init(pulp: Pulp) {
+    public init(pulp: Pulp, maximumBodySize: Int = 64 << 20) {
         self.pulp = pulp
+        self.maximumBodySize = maximumBodySize
         var router = Router()
         TaskRoutes(dispatcher: pulp.dispatcher).register(on: &router)
         // Literal paths first: `…/repositories/actions/…` must not be read as a repository id.
@@ -24,9 +27,19 @@ public struct PulpAPI: Sendable {
     }
 
     /// Answers one request. Errors come back as Pulp's JSON error body with their status: malformed
-    /// JSON 400, an unknown path 404, a method the path does not support 405.
+    /// JSON 400, an unknown path 404, a method the path does not support 405, a body over
+    /// ``maximumBodySize`` 413.
     public func handle(_ request: APIRequest) async -> APIResponse {
-        await router.respond(to: request)
+        guard request.body.count <= maximumBodySize else {
+            let error = PulpError(
+                code: .payloadTooLarge,
+                httpStatus: 413,
+                message: "The request body has \(request.body.count) bytes; the limit is \(maximumBodySize)",
+                propertyNames: ["body"]
+            )
+            return .error(error, for: request)
+        }
+        return await router.respond(to: request)
     }
 }
 

@@ -271,3 +271,29 @@ extension PulpAPI {
         await handle(APIRequest(method: method, path: path, body: Array(body.utf8)))
     }
 }
+
+@Suite("Hostile requests")
+struct HostileRequestTests {
+    @Test
+    func oversizedBodiesDeepNestingAndOddIDsAreRefusedCleanly() async throws {
+        try await withAPI { base in
+            let api = PulpAPI(pulp: base.pulp, maximumBodySize: 1024)
+            let big = await api.send("POST", "/v2/repositories/", body: "{\"id\": \"\(String(repeating: "x", count: 2000))\"}")
+            #expect(big.status == 413)
+            #expect(big.body?["property_names"] == ["body"])
+            let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+            let nested = await base.send("POST", "/v2/repositories/", body: deep)
+            #expect(nested.status == 400)
+            for id in ["%2F", "a%2Fb", "caf%C3%A9", "100%25"] {
+                let response = await base.send("GET", "/v2/repositories/\(id)/")
+                #expect(response.status == 404, "\(id)")
+            }
+            let unicode = await base.send("POST", "/v2/repositories/", ["id": "café-☕"])
+            #expect(unicode.status == 201)
+            #expect(await base.send("GET", "/v2/repositories/caf%C3%A9-%E2%98%95/").status == 200)
+            let slash = await base.send("POST", "/v2/repositories/", ["id": "a/b"])
+            #expect(slash.status == 400 && slash.body?["property_names"] == ["id"])
+            #expect(await base.send("GET", "/v2/repositories/").body?.arrayValue?.count == 1)
+        }
+    }
+}
