@@ -278,7 +278,11 @@ struct HostileRequestTests {
     func oversizedBodiesDeepNestingAndOddIDsAreRefusedCleanly() async throws {
         try await withAPI { base in
             let api = PulpAPI(pulp: base.pulp, maximumBodySize: 1024)
-            let big = await api.send("POST", "/v2/repositories/", body: "{\"id\": \"\(String(repeating: "x", count: 2000))\"}")
+            let big = await api.send(
+                "POST",
+                "/v2/repositories/",
+                body: "{\"id\": \"\(String(repeating: "x", count: 2000))\"}"
+            )
             #expect(big.status == 413)
             #expect(big.body?["property_names"] == ["body"])
             let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)

@@ -49,7 +49,10 @@ struct BlobImporter: Importer {
             throw PulpError.invalid("max_blobs", "the feed lists \(listed.count) blobs, more than \(limit)")
         }
         let existing = try await context.units(ofTypes: contentTypes)
-        let byName = Dictionary(existing.map { ($0.unitKey["name"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(
+            existing.map { ($0.unitKey["name"]?.stringValue ?? "", $0) },
+            uniquingKeysWith: { a, _ in a }
+        )
         var new: [ContentUnit] = []
         var changed: [ContentUnit] = []
         var replaced: [UnitID] = []

@@ -43,7 +43,7 @@ struct BlobImporterTests {
             let second = try await harness.syncAndWait("blobs")
             #expect(second.state == .finished)
 
-            let history = try await harness.history(of: "blobs")   // newest first
+            let history = try await harness.history(of: "blobs")  // newest first
             #expect(history.count == 2)
             #expect(history[0].addedCount == 1 && history[0].updatedCount == 1 && history[0].removedCount == 1)
             #expect(history[1].addedCount == 2 && history[1].result == .success)
