@@ -371,7 +371,23 @@ struct SchedulerTests {
     ///
     /// A plain task sleeping until the same instant is the control: when the whole test run keeps the
     /// machine's cores busy, every task wakes late, so the bound is 100 ms after the control woke.
+    ///
+    /// A shared CI machine can stall the whole process for longer than the bound even so; the measurement is
+    /// taken up to three times and fails only when every attempt misses.
     @Test func aOneSecondScheduleFiresWithinOneHundredMillisecondsOnTheRealClock() async throws {
+        var misses: [String] = []
+        for _ in 0..<3 {
+            let (lateness, bound) = try await measureOneSecondScheduleLateness()
+            if lateness >= 0 && lateness < bound { return }
+            misses.append(
+                "dispatched \(lateness * 1000) ms after its due time; the control woke \((bound - 0.1) * 1000) ms late"
+            )
+        }
+        Issue.record("every attempt missed: \(misses)")
+    }
+
+    /// One real-clock measurement: how late the run was dispatched, and the bound it must be under.
+    private func measureOneSecondScheduleLateness() async throws -> (lateness: Double, bound: Double) {
         let clock = SystemWallClock()
         let harness = try SchedulingHarness(clock: clock)
         try await harness.addRepositories()
@@ -396,9 +412,6 @@ struct SchedulerTests {
         #expect(call.grid.lastOccurrence(atOrBefore: due)?.date == due, "the run is due on the grid")
         let lateness = task.submitTime.timeIntervalSince(due)
         let bound = max(control.timeIntervalSince(due), 0) + 0.1
-        #expect(
-            lateness >= 0 && lateness < bound,
-            "dispatched \(lateness * 1000) ms after its due time; the control woke \((bound - 0.1) * 1000) ms late"
-        )
+        return (lateness, bound)
     }
 }
