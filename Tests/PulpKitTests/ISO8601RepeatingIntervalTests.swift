@@ -66,6 +66,7 @@ struct ISO8601RepeatingIntervalTests {
         ("P0Y", "the interval must be longer than zero"),
         ("P0M", "the interval must be longer than zero"),
         ("2014-01-27T00:00:00Z/PT0S", "the interval must be longer than zero"),
+        ("R5/2014-01-27T21:41:50Z/PT0.000001S", "shorter than a millisecond"),
         ("P", "'P' alone is not a duration"),
         ("2014-01-27/PT1H", "ISO 8601 time designator 'T' missing"),
         ("2014-01-27 21:41:50Z/PT1H", "ISO 8601 time designator 'T' missing"),
