@@ -59,6 +59,10 @@ echo "fuzz.$target.cov $(figure 'cov:')"
 echo "fuzz.$target.ft $(figure 'ft:')"
 echo "fuzz.$target.corpus $(figure 'corp:')"
 
+if [ "$status" -eq 0 ] && ! grep -q 'INITED cov: [1-9]' "$log"; then
+    echo "fuzz-$target reached no coverage: is $binary built with --sanitize=fuzzer? Delete $scratch and retry." >&2
+    exit 1
+fi
 if [ "$status" -ne 0 ]; then
     echo "fuzz-$target failed (exit $status); from $log:" >&2
     grep -m 3 -E 'fuzz check failed|Fatal error|ERROR:' "$log" >&2 || true

@@ -46,6 +46,16 @@ struct ISO8601DurationTests {
         #expect(components.seconds == 6.5)
     }
 
+    /// Found by the canonical-form check of Fuzz/run.sh iso8601: `P1DT0.0000000001S` was written `P1DT0S`, which
+    /// reads back as `P1D`, so the canonical form was not its own canonical form.
+    @Test(arguments: [("P1DT0.0000000001S", "P1D"), ("PT1H0.0000000004S", "PT1H"), ("P1W0.9999999999D", "P1W1D")])
+    func writesComponentsTooSmallForNineDecimalsAsTheyReadBack(text: String, canonical: String) throws {
+        let duration = try ISO8601Duration(parsing: text)
+        #expect(duration.description == canonical)
+        #expect(try ISO8601Duration(parsing: canonical).description == canonical)
+        #expect(abs(try ISO8601Duration(parsing: canonical).seconds - duration.seconds) < 0.001)
+    }
+
     /// Refused text and the words the reason must contain.
     static let rejected: [(String, String)] = [
         ("P", "'P' alone is not a duration"),

@@ -50,19 +50,17 @@ public struct ISO8601Duration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The canonical form: zero components dropped, no dangling `T` (`P1DT` is `P1D`), fractions kept (`PT1.5H`).
+    /// A component that nine decimals write as 0 is dropped too, so that the text reads back as itself.
     public var description: String {
-        var text = "P"
-        for (value, designator) in [
+        func written(_ parts: [(Double, String)]) -> String {
+            parts.map { (Self.format($0.0), $0.1) }.filter { $0.0 != "0" }.map { $0.0 + $0.1 }.joined()
+        }
+        let date = written([
             (Double(components.years), "Y"), (Double(components.months), "M"), (components.weeks, "W"),
             (components.days, "D"),
-        ] where value != 0 {
-            text += Self.format(value) + designator
-        }
-        let time = [(components.hours, "H"), (components.minutes, "M"), (components.seconds, "S")]
-        if time.contains(where: { $0.0 != 0 }) {
-            text += "T"
-            for (value, designator) in time where value != 0 { text += Self.format(value) + designator }
-        }
+        ])
+        let time = written([(components.hours, "H"), (components.minutes, "M"), (components.seconds, "S")])
+        let text = "P" + date + (time.isEmpty ? "" : "T" + time)
         return text == "P" ? "PT0S" : text
     }
 }
