@@ -52,6 +52,19 @@ struct ISO8601DateTimeTests {
         #expect(value.description == canonical)
     }
 
+    /// Found by Fuzz/run.sh iso8601: a fraction just under a second was rounded up into the next second, so
+    /// `9999-12-31T23:59:59.9999999Z` was written `+10000-01-01T00:00:00Z`, which does not parse.
+    @Test(arguments: [
+        ("9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.99"),
+        ("2014-01-27T23:59:59.9999999+05:30", "2014-01-27T23:59:59.999999+05:30"),
+        ("2014-01-27T21:41:50.9999999Z", "2014-01-27T21:41:50.999999Z"),
+    ])
+    func keepsTheWrittenSecondInTheCanonicalForm(text: String, prefix: String) throws {
+        let value = try ISO8601DateTime(parsing: text)
+        #expect(value.description.hasPrefix(prefix))
+        #expect(try ISO8601DateTime(parsing: value.description).description == value.description)
+    }
+
     /// Refused text and the words the reason must contain.
     static let rejected: [(String, String)] = [
         ("2014-01-27", "ISO 8601 time designator 'T' missing"),

@@ -36,6 +36,9 @@ private func verify(_ interval: RepeatingInterval, _ text: String) {
     }
     check(reparsed.description == canonical, "schedule \(text): \(canonical) reads back as \(reparsed)")
     check(reparsed.recurrences == interval.recurrences, "schedule \(text): recurrences changed")
+    // Anchors are whole seconds and the canonical start keeps microseconds, rounded: at most a second apart.
+    let shift = reparsed.anchor(createdAt: createdAt).timeIntervalSince(interval.anchor(createdAt: createdAt))
+    check(abs(shift) <= 1, "schedule \(text): \(canonical) starts \(shift) s away")
     check((interval.recurrences ?? 1) >= 1, "schedule \(text): recurrences below 1")
     let firstRun = interval.firstRun(createdAt: createdAt)
     check(
