@@ -52,8 +52,8 @@ struct ISO8601DateTimeTests {
         #expect(value.description == canonical)
     }
 
-    /// Found by Fuzz/run.sh iso8601: a fraction just under a second was rounded up into the next second, so
-    /// `9999-12-31T23:59:59.9999999Z` was written `+10000-01-01T00:00:00Z`, which does not parse.
+    /// Caught by the iso8601 fuzz target's round trip: a fraction just under a second was rounded up into the next
+    /// second, so `9999-12-31T23:59:59.9999999Z` was written `+10000-01-01T00:00:00Z`, which does not parse.
     @Test(arguments: [
         ("9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.99"),
         ("2014-01-27T23:59:59.9999999+05:30", "2014-01-27T23:59:59.999999+05:30"),

@@ -46,8 +46,8 @@ struct ISO8601DurationTests {
         #expect(components.seconds == 6.5)
     }
 
-    /// Found by the canonical-form check of Fuzz/run.sh iso8601: `P1DT0.0000000001S` was written `P1DT0S`, which
-    /// reads back as `P1D`, so the canonical form was not its own canonical form.
+    /// Caught by the iso8601 fuzz target's round trip: `P1DT0.0000000001S` was written `P1DT0S`, which reads back
+    /// as `P1D`, so the canonical form was not its own canonical form.
     @Test(arguments: [("P1DT0.0000000001S", "P1D"), ("PT1H0.0000000004S", "PT1H"), ("P1W0.9999999999D", "P1W1D")])
     func writesComponentsTooSmallForNineDecimalsAsTheyReadBack(text: String, canonical: String) throws {
         let duration = try ISO8601Duration(parsing: text)
