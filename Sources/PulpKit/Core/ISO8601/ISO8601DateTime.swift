@@ -203,6 +203,12 @@ extension ISO8601DateTime {
             }
             guard (1...7).contains(weekday) else { throw ISO8601Problem("weekday \(weekday) is out of range (1-7)") }
             dayNumber = CivilCalendar.firstISOWeekMonday(isoYear: year) + (week - 1) * 7 + (weekday - 1)
+            // The last days of 9999-W52 are in January 10000, a year with no four-digit form to write back.
+            guard dayNumber <= CivilCalendar.dayNumber(year: 9999, month: 12, day: 31) else {
+                throw ISO8601Problem(
+                    "\(year)-W\(twoDigits(week))-\(weekday) falls in year 10000, out of range (0001-9999)"
+                )
+            }
         } else if end - scanner.index == 3 {
             guard let ordinal = scanner.digits(3) else {
                 throw ISO8601Problem("expected a three-digit day of the year")
