@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in turn for SECONDS each (CI: `Fuzz/run-all.sh 30`), after building them together.
+# Runs every fuzz target in turn for SECONDS each (CI: `Fuzz/run-all.sh 30`); the first build compiles PulpKit for
+# all of them.
 # Keeps going after a failure so one run reports every failing target; exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,9 +9,6 @@ if [ $# -ne 1 ] || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
     echo "usage: Fuzz/run-all.sh SECONDS" >&2
     exit 2
 fi
-
-swift build --package-path Fuzz --scratch-path .build-fuzz -c "${FUZZ_CONFIGURATION:-release}" \
-    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library
 
 failed=()
 for target in iso8601 criteria evr manifest api; do

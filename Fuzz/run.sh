@@ -24,9 +24,10 @@ seconds=$2
 scratch=.build-fuzz
 configuration=${FUZZ_CONFIGURATION:-release}
 # --sanitize=fuzzer instruments every module for coverage and links libFuzzer's main, which calls the target's
-# @_cdecl("LLVMFuzzerTestOneInput"); -parse-as-library because each target is one file without top-level code.
+# @_cdecl("LLVMFuzzerTestOneInput"); -parse-as-library because each target is one file without top-level code;
+# the toolchain's lld links AddressSanitizer's runtime without the warnings gold prints.
 swift build --package-path Fuzz --scratch-path "$scratch" -c "$configuration" \
-    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library --product "fuzz-$target"
+    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld --product "fuzz-$target"
 
 binary=$scratch/$configuration/fuzz-$target
 work=$scratch/corpus/$target
