@@ -23,11 +23,13 @@ seconds=$2
 
 scratch=.build-fuzz
 configuration=${FUZZ_CONFIGURATION:-release}
-# --sanitize=fuzzer instruments every module for coverage and links libFuzzer's main, which calls the target's
-# @_cdecl("LLVMFuzzerTestOneInput"); -parse-as-library because each target is one file without top-level code;
-# the toolchain's lld links AddressSanitizer's runtime without the warnings gold prints.
-swift build --package-path Fuzz --scratch-path "$scratch" -c "$configuration" \
-    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld --product "fuzz-$target"
+# -sanitize=fuzzer,address instruments every module for coverage and AddressSanitizer and links libFuzzer's main,
+# which calls the target's @_cdecl("LLVMFuzzerTestOneInput"). It must be one flag: swiftc keeps only the last
+# -sanitize=, and `--sanitize=fuzzer --sanitize=address` passes two in no fixed order, so a build silently lacks
+# one or the other. `--sanitize=fuzzer` is still given so that SwiftPM leaves the entry point to libFuzzer.
+# -parse-as-library because each target is one file without top-level code; lld links ASan without gold's warnings.
+swift build --package-path Fuzz --scratch-path "$scratch" -c "$configuration" --sanitize=fuzzer \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld --product "fuzz-$target"
 
 binary=$scratch/$configuration/fuzz-$target
 work=$scratch/corpus/$target
