@@ -7,7 +7,8 @@ public struct ISO8601TimeOfDay: Sendable, Hashable, CustomStringConvertible {
     public let utcOffsetSeconds: Int?
 
     init(_ time: ParsedTime) {
-        secondsSinceMidnight = Double(time.seconds) + time.fraction
+        // Twelve nines after 23:59:59 would round to 86,400 in a Double: keep the written second.
+        secondsSinceMidnight = min(Double(time.seconds) + time.fraction, Double(time.seconds + 1).nextDown)
         utcOffsetSeconds = time.utcOffset
     }
 
