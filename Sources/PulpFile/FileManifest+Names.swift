@@ -7,7 +7,8 @@ extension FileManifest {
     /// Refuses a file name that is not a safe relative path, with a ``PulpKit/PulpError`` for the property `name`.
     ///
     /// Refused: an empty name, a name over ``maximumNameLength`` bytes, a leading `/`, a `.` or `..` component, an
-    /// empty component (`a//b`, a trailing `/`), a backslash, and control characters (U+0000–U+001F, U+007F–U+009F).
+    /// empty component (`a//b`, a trailing `/`), a backslash, control characters (U+0000–U+001F, U+007F–U+009F), and a
+    /// leading U+FEFF, which a `PULP_MANIFEST` that starts with the name would read as its byte order mark.
     public static func validateName(_ name: String) throws(PulpError) {
         var name = name
         var highBits: UInt8 = 0
@@ -21,6 +22,7 @@ extension FileManifest {
         case empty
         case tooLong(bytes: Int)
         case absolute
+        case byteOrderMark
         case controlCharacter(UInt32)
         case backslash
         case dotComponent
@@ -37,6 +39,8 @@ extension FileManifest {
                 return "name \(shown) is \(bytes) bytes long; names are limited to \(maximumNameLength) bytes"
             case .absolute:
                 return "name \(shown) is an absolute path; names must be relative to the feed folder"
+            case .byteOrderMark:
+                return "name \(shown) starts with U+FEFF, which a PULP_MANIFEST reads as a byte order mark"
             case .controlCharacter(let value):
                 let code = String(value, radix: 16, uppercase: true)
                 let padded = String(repeating: "0", count: max(0, 4 - code.count)) + code
@@ -61,6 +65,7 @@ extension FileManifest {
         if count == 0 { return .empty }
         if count > maximumNameLength { return .tooLong(bytes: count) }
         if bytes[0] == ASCII.slash { return .absolute }
+        if count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { return .byteOrderMark }
         let (problem, bits) = specialNameBytes.withUnsafeBufferPointer { special -> (NameProblem?, UInt8) in
             var bits: UInt8 = 0
             var componentStart = 0

@@ -28,6 +28,7 @@ struct ISO8601DateTimeTests {
         ("2014-01-27T21:41:50", "2014-01-27T21:41:50Z", nil, "2014-01-27T21:41:50Z"),
         ("2014-01-01T00:30:00+01:00", "2013-12-31T23:30:00Z", 3600, "2014-01-01T00:30:00+01:00"),
         ("2000-02-29T23:59:59Z", "2000-02-29T23:59:59Z", 0, "2000-02-29T23:59:59Z"),
+        ("9999-W52-5T00:00Z", "9999-12-31T00:00:00Z", 0, "9999-12-31T00:00:00Z"),
     ]
 
     @Test(arguments: accepted)
@@ -52,8 +53,23 @@ struct ISO8601DateTimeTests {
         #expect(value.description == canonical)
     }
 
+    /// Caught by the iso8601 fuzz target's round trip: a fraction just under a second was rounded up into the next
+    /// second, so `9999-12-31T23:59:59.9999999Z` was written `+10000-01-01T00:00:00Z`, which does not parse.
+    @Test(arguments: [
+        ("9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.99"),
+        ("2014-01-27T23:59:59.9999999+05:30", "2014-01-27T23:59:59.999999+05:30"),
+        ("2014-01-27T21:41:50.9999999Z", "2014-01-27T21:41:50.999999Z"),
+    ])
+    func keepsTheWrittenSecondInTheCanonicalForm(text: String, prefix: String) throws {
+        let value = try ISO8601DateTime(parsing: text)
+        #expect(value.description.hasPrefix(prefix))
+        #expect(try ISO8601DateTime(parsing: value.description).description == value.description)
+    }
+
     /// Refused text and the words the reason must contain.
     static let rejected: [(String, String)] = [
+        // Caught by the iso8601 fuzz target's round trip: written +10000-01-02T00:00:00Z, which does not parse.
+        ("9999-W52-7T00:00Z", "9999-W52-7 falls in year 10000"),
         ("2014-01-27", "ISO 8601 time designator 'T' missing"),
         ("00:00:00Z", "ISO 8601 time designator 'T' missing"),
         ("2014-01-27 21:41:50Z", "ISO 8601 time designator 'T' missing"),

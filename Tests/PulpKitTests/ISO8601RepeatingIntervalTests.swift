@@ -27,6 +27,10 @@ struct ISO8601RepeatingIntervalTests {
         ("20140127T214150Z/PT1H", "2014-01-27T21:41:50Z/PT1H", nil),
         ("R1/2014-W05-1T10:00Z/PT1H", "R1/2014-01-27T10:00:00Z/PT1H", 1),
         ("2014-027T00:00:00Z/PT1.5H", "2014-01-27T00:00:00Z/PT1.5H", nil),
+        // Caught by the iso8601 fuzz target's round trip: written 00:00:00Z/P1D, which anchors a day earlier.
+        ("23:59:59.9999999Z/P1D", "23:59:59.999999Z/P1D", nil),
+        // Found by Fuzz/run.sh iso8601: the Double rounded to 86,400 s, written 24:00:00-05:00, which does not parse.
+        ("T23:59:59.999999999999-05:00/P1D", "23:59:59.999999-05:00/P1D", nil),
     ]
 
     @Test(arguments: accepted)
@@ -66,6 +70,7 @@ struct ISO8601RepeatingIntervalTests {
         ("P0Y", "the interval must be longer than zero"),
         ("P0M", "the interval must be longer than zero"),
         ("2014-01-27T00:00:00Z/PT0S", "the interval must be longer than zero"),
+        ("R5/2014-01-27T21:41:50Z/PT0.000001S", "shorter than a millisecond"),
         ("P", "'P' alone is not a duration"),
         ("2014-01-27/PT1H", "ISO 8601 time designator 'T' missing"),
         ("2014-01-27 21:41:50Z/PT1H", "ISO 8601 time designator 'T' missing"),

@@ -27,25 +27,14 @@ public struct ISO8601DateTime: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The canonical form: `YYYY-MM-DDTHH:MM:SS`, a fraction only if there is one, then `Z` or the kept offset.
+    ///
+    /// The second is the date's whole second, the one a schedule's anchor uses; the fraction is rounded to the
+    /// microsecond but never up into the next second, so `23:59:59.9999999` stays on its day.
     public var description: String {
         let offset = utcOffsetSeconds ?? 0
-        let micros = Self.microseconds(date) + offset * 1_000_000
-        let seconds = CivilCalendar.floorDivide(micros, 1_000_000)
-        var text = Self.format(seconds: seconds)
-        let fraction = micros - seconds * 1_000_000
-        if fraction != 0 {
-            var digits = String(fraction)
-            digits = String(repeating: "0", count: 6 - digits.count) + digits
-            while digits.hasSuffix("0") { digits.removeLast() }
-            text += "." + digits
-        }
-        if offset == 0 {
-            text += "Z"
-        } else {
-            let magnitude = abs(offset) / 60
-            text += (offset < 0 ? "-" : "+") + Self.twoDigits(magnitude / 60) + ":" + Self.twoDigits(magnitude % 60)
-        }
-        return text
+        let seconds = Self.wholeSeconds(date)
+        return Self.format(seconds: seconds + offset)
+            + Self.fractionAndOffset(date.timeIntervalSince1970 - Double(seconds), offset: offset)
     }
 }
 
@@ -135,12 +124,24 @@ extension ISO8601DateTime {
     /// `date` truncated to a whole second.
     static func truncated(_ date: Date) -> Date { Date(timeIntervalSince1970: Double(wholeSeconds(date))) }
 
-    /// Microseconds since 1970, rounded to the nearest, clamped to about ±285,000 years so it fits an `Int`.
-    static func microseconds(_ date: Date) -> Int {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        guard micros > -9e18 else { return -9_000_000_000_000_000_000 }
-        guard micros < 9e18 else { return 9_000_000_000_000_000_000 }
-        return Int(micros)
+    /// `.` and the `fraction` of a second to the microsecond, rounded but at most `.999999` (nothing when it rounds
+    /// to 0 or is not in 0 ..< 1), then `Z` for a zero `offset` or `±HH:MM`.
+    static func fractionAndOffset(_ fraction: Double, offset: Int) -> String {
+        var text = ""
+        let micros = (fraction * 1_000_000).rounded()
+        if fraction < 1, micros >= 1 {
+            var digits = String(Int(min(micros, 999_999)))
+            digits = String(repeating: "0", count: 6 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        if offset == 0 {
+            text += "Z"
+        } else {
+            let magnitude = abs(offset) / 60
+            text += (offset < 0 ? "-" : "+") + twoDigits(magnitude / 60) + ":" + twoDigits(magnitude % 60)
+        }
+        return text
     }
 
     static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
@@ -174,10 +175,10 @@ extension ISO8601DateTime {
         scanner.index = separator + 1
         let time = try scanner.time()
         let seconds = dayNumber * CivilCalendar.secondsPerDay + time.seconds - (time.utcOffset ?? 0)
-        return ISO8601DateTime(
-            date: Date(timeIntervalSince1970: Double(seconds) + time.fraction),
-            utcOffsetSeconds: time.utcOffset
-        )
+        // Near year 9999 a Double holds about 30 µs: a fraction must not round the instant up into the next second
+        // (9999-12-31T23:59:59.99999 would become year 10000, whose text does not parse).
+        let instant = min(Double(seconds) + time.fraction, Double(seconds + 1).nextDown)
+        return ISO8601DateTime(date: Date(timeIntervalSince1970: instant), utcOffsetSeconds: time.utcOffset)
     }
 
     /// Parses a calendar, ordinal or week date (extended or basic) filling `bytes[..<end]`; returns its day number.
@@ -202,6 +203,12 @@ extension ISO8601DateTime {
             }
             guard (1...7).contains(weekday) else { throw ISO8601Problem("weekday \(weekday) is out of range (1-7)") }
             dayNumber = CivilCalendar.firstISOWeekMonday(isoYear: year) + (week - 1) * 7 + (weekday - 1)
+            // The last days of 9999-W52 are in January 10000, a year with no four-digit form to write back.
+            guard dayNumber <= CivilCalendar.dayNumber(year: 9999, month: 12, day: 31) else {
+                throw ISO8601Problem(
+                    "\(year)-W\(twoDigits(week))-\(weekday) falls in year 10000, out of range (0001-9999)"
+                )
+            }
         } else if end - scanner.index == 3 {
             guard let ordinal = scanner.digits(3) else {
                 throw ISO8601Problem("expected a three-digit day of the year")

@@ -1,7 +1,8 @@
 /// A positive ISO 8601 duration `PnYnMnWnDTnHnMnS`: a calendar part in months and a fixed part in seconds.
 ///
 /// Years and months are whole (they have no fixed length); weeks, days, hours, minutes and seconds are exact, with
-/// UTC days of 86,400 s. Zero durations are refused, unlike Pulp 2, which crashes on them.
+/// UTC days of 86,400 s. Zero durations are refused, unlike Pulp 2, which crashes on them, and so are durations
+/// without a calendar part shorter than a millisecond.
 public struct ISO8601Duration: Sendable, Hashable, CustomStringConvertible {
     /// The components as written; absent components are zero.
     public struct Components: Sendable, Hashable {
@@ -49,19 +50,17 @@ public struct ISO8601Duration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The canonical form: zero components dropped, no dangling `T` (`P1DT` is `P1D`), fractions kept (`PT1.5H`).
+    /// A component that nine decimals write as 0 is dropped too, so that the text reads back as itself.
     public var description: String {
-        var text = "P"
-        for (value, designator) in [
+        func written(_ parts: [(Double, String)]) -> String {
+            parts.map { (Self.format($0.0), $0.1) }.filter { $0.0 != "0" }.map { $0.0 + $0.1 }.joined()
+        }
+        let date = written([
             (Double(components.years), "Y"), (Double(components.months), "M"), (components.weeks, "W"),
             (components.days, "D"),
-        ] where value != 0 {
-            text += Self.format(value) + designator
-        }
-        let time = [(components.hours, "H"), (components.minutes, "M"), (components.seconds, "S")]
-        if time.contains(where: { $0.0 != 0 }) {
-            text += "T"
-            for (value, designator) in time where value != 0 { text += Self.format(value) + designator }
-        }
+        ])
+        let time = written([(components.hours, "H"), (components.minutes, "M"), (components.seconds, "S")])
+        let text = "P" + date + (time.isEmpty ? "" : "T" + time)
         return text == "P" ? "PT0S" : text
     }
 }
@@ -73,6 +72,9 @@ extension ISO8601Duration {
     static let maximumMonths = 120_000
     /// The longest fixed part accepted: 10,000 years of 365.25 days.
     static let maximumSeconds = 315_576_000_000.0
+    /// The shortest fixed-only duration accepted: a millisecond. Shorter steps would run a grid out of indices
+    /// within a human lifetime and fall below what a `Date` in year 9999 can tell apart.
+    static let minimumSeconds = 0.001
 
     /// Parses the grammar of ``init(parsing:field:)``.
     static func parse(_ text: some StringProtocol) throws(ISO8601Problem) -> ISO8601Duration {
@@ -165,6 +167,11 @@ extension ISO8601Duration {
         guard duration.seconds <= maximumSeconds else { throw tooLong }
         guard duration.months > 0 || duration.seconds > 0 else {
             throw ISO8601Problem("the interval must be longer than zero: \(ISO8601Problem.quoted(text)) is empty")
+        }
+        guard duration.months > 0 || duration.seconds >= minimumSeconds else {
+            throw ISO8601Problem(
+                "the interval \(ISO8601Problem.quoted(text)) is shorter than a millisecond, the shortest supported"
+            )
         }
         return duration
     }

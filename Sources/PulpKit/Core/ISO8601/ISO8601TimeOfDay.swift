@@ -1,5 +1,3 @@
-import Foundation
-
 /// A time of day without a date, such as `00:00:00Z` or `T09:30+05:30`: the start of the spec's sample schedule
 /// `00:00:00Z/P1DT`.
 public struct ISO8601TimeOfDay: Sendable, Hashable, CustomStringConvertible {
@@ -9,7 +7,8 @@ public struct ISO8601TimeOfDay: Sendable, Hashable, CustomStringConvertible {
     public let utcOffsetSeconds: Int?
 
     init(_ time: ParsedTime) {
-        secondsSinceMidnight = Double(time.seconds) + time.fraction
+        // Twelve nines after 23:59:59 would round to 86,400 in a Double: keep the written second.
+        secondsSinceMidnight = min(Double(time.seconds) + time.fraction, Double(time.seconds + 1).nextDown)
         utcOffsetSeconds = time.utcOffset
     }
 
@@ -24,14 +23,15 @@ public struct ISO8601TimeOfDay: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The canonical form: `HH:MM:SS`, a fraction only if there is one, then `Z` or the kept offset.
+    ///
+    /// Written from ``secondsSinceMidnight`` itself: rounding through a `Date` could carry `23:59:59.9999999` over
+    /// to `00:00:00`, a day earlier for a schedule's anchor.
     public var description: String {
-        // Format through a date-time on 1970-01-01 and drop the date.
-        let offset = utcOffsetSeconds ?? 0
-        let instant = ISO8601DateTime(
-            date: .init(timeIntervalSince1970: secondsSinceMidnight - Double(offset)),
-            utcOffsetSeconds: offset
-        )
-        return String(instant.description.dropFirst("1970-01-01T".count))
+        let whole = secondsSinceMidnight.rounded(.down)
+        let second = Int(whole)
+        return ISO8601DateTime.twoDigits(second / 3600) + ":" + ISO8601DateTime.twoDigits(second / 60 % 60) + ":"
+            + ISO8601DateTime.twoDigits(second % 60)
+            + ISO8601DateTime.fractionAndOffset(secondsSinceMidnight - whole, offset: utcOffsetSeconds ?? 0)
     }
 
     /// Whether `text` looks like an extended-format time of day (`hh:`), so its errors are worth reporting as such.
