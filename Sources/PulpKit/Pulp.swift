@@ -165,11 +165,13 @@ public final class Pulp: Sendable {
             store: applicabilityStore,
             dispatcher: dispatcher
         )
-        repositories.onDelete { [applicability] id, importerOnly in
-            if !importerOnly { try await applicability.removeRepository(id) }
+        repositories.onDelete { [weak applicability] id, importerOnly in
+            if !importerOnly { try await applicability?.removeRepository(id) }
         }
-        dispatcher.register(Self.repositoryTask) { [repositories] _, arguments in
-            try await arguments.change.apply(to: arguments.repositoryID, in: repositories)
+        // Handlers hold the services weakly: the dispatcher is theirs, so strong references would be cycles.
+        dispatcher.register(Self.repositoryTask) { [weak repositories] _, arguments in
+            guard let repositories else { throw PulpError.internalError("The repository service is gone") }
+            return try await arguments.change.apply(to: arguments.repositoryID, in: repositories)
         }
     }
 

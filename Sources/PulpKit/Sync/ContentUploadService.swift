@@ -29,16 +29,19 @@ public final class ContentUploadService: Sendable {
     /// The dispatcher that runs imports and copies.
     public let dispatcher: TaskDispatcher
 
-    /// Creates the service and registers its task handlers with `dispatcher`.
+    /// Creates the service and registers its task handlers with `dispatcher` (which hold the service weakly,
+    /// so a discarded service and its dispatcher are freed).
     public init(repositories: RepositoryService, storage: ContentStorage, dispatcher: TaskDispatcher) {
         self.repositories = repositories
         self.storage = storage
         self.dispatcher = dispatcher
-        dispatcher.register(Self.importTask) { [self] context, arguments in
-            try await self.runImport(context, arguments)
+        dispatcher.register(Self.importTask) { [weak self] context, arguments in
+            guard let self else { throw PulpError.internalError("The upload service is gone") }
+            return try await self.runImport(context, arguments)
         }
-        dispatcher.register(Self.associateTask) { [self] context, arguments in
-            try await self.runAssociate(context, arguments)
+        dispatcher.register(Self.associateTask) { [weak self] context, arguments in
+            guard let self else { throw PulpError.internalError("The upload service is gone") }
+            return try await self.runAssociate(context, arguments)
         }
     }
 

@@ -31,7 +31,8 @@ public final class SyncService: Sendable {
     public let backoff: Downloader.Backoff
     private let onDemand = PulpMutex<[UnitID: Task<ContentUnit, any Error>]>([:])
 
-    /// Creates the service and registers its task handlers with `dispatcher`.
+    /// Creates the service and registers its task handlers with `dispatcher` (which hold the service weakly,
+    /// so a discarded service and its dispatcher are freed).
     public init(
         repositories: RepositoryService,
         storage: ContentStorage,
@@ -46,11 +47,13 @@ public final class SyncService: Sendable {
         self.transport = transport
         self.retries = retries
         self.backoff = backoff
-        dispatcher.register(Self.syncTask) { [self] context, arguments in
-            try await self.runSync(context, arguments)
+        dispatcher.register(Self.syncTask) { [weak self] context, arguments in
+            guard let self else { throw PulpError.internalError("The sync service is gone") }
+            return try await self.runSync(context, arguments)
         }
-        dispatcher.register(Self.downloadTask) { [self] context, arguments in
-            try await self.runDownload(context, arguments)
+        dispatcher.register(Self.downloadTask) { [weak self] context, arguments in
+            guard let self else { throw PulpError.internalError("The sync service is gone") }
+            return try await self.runDownload(context, arguments)
         }
     }
 
