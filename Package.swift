@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "PulpKitTests", dependencies: ["PulpKit", "PulpKitTesting"]),
         .testTarget(name: "PulpFileTests", dependencies: ["PulpFile", "PulpKitTesting"]),
         .testTarget(name: "PulpRPMTests", dependencies: ["PulpRPM", "PulpKitTesting"]),
-        .testTarget(name: "PulpAPITests", dependencies: ["PulpAPI", "PulpKitTesting"]),
+        .testTarget(name: "PulpAPITests", dependencies: ["PulpAPI", "PulpKitTesting", "PulpFile", "PulpRPM"]),
         .testTarget(name: "PulpKitTestingTests", dependencies: ["PulpKitTesting"]),
     ]
 )

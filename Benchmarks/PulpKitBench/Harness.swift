@@ -2,6 +2,8 @@
 struct BenchmarkContext {
     /// Whether to run at a tiny size, as CI's smoke run does.
     let smoke: Bool
+    /// Options given with a value, without their dashes (`size`, `workload`, `output` …).
+    var options: [String: String] = [:]
 
     /// Prints one figure as `name value unit`.
     func report(_ name: String, _ value: Double, _ unit: String) {
@@ -19,6 +21,9 @@ struct BenchmarkContext {
         let scale = Double([1, 10, 100, 1000][digits])
         return String((value * scale).rounded() / scale)
     }
+
+    /// The value given after `--name` on the command line, e.g. `option("feed")` for `--feed URL`.
+    func option(_ name: String) -> String? { options[name] }
 
     /// Picks the full size or the smoke size.
     func size(_ full: Int, smoke smokeSize: Int) -> Int { smoke ? smokeSize : full }

@@ -1,8 +1,14 @@
 import Foundation
 import PulpKit
 
-/// `sync`: the figures of the sync issue that exist so far.
+/// `sync`: the figures of the sync issue; with `--feed URL`, only the time to sync that feed once.
 func runSyncBenchmarks(_ context: BenchmarkContext) async throws {
+    if let feed = context.option("feed") {
+        try await benchmarkFeed(context, URL(string: feed)!)
+        return
+    }
+    try await benchmarkFileSync(context)
+    try await benchmarkNoopResync(context)
     try benchmarkSHA256(context)
     try await benchmarkHistoryQuery(context)
 }

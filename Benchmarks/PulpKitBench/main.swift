@@ -2,6 +2,7 @@
 //
 //     swift run -c release pulpkit-bench core
 //     swift run -c release pulpkit-bench --smoke     # every suite at a tiny size, for CI
+//     swift run -c release pulpkit-bench applicability --size large [--workload DIR] [--output FILE]
 
 import Foundation
 
@@ -9,20 +10,38 @@ let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
     ("core", runCoreBenchmarks),
     ("tasks", runTaskBenchmarks),
     ("sync", runSyncBenchmarks),
+    ("schedule", runScheduleBenchmarks),
+    ("applicability", runApplicabilityBenchmarks),
 ]
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+/// Options that take a value (`--size medium`); other `--` arguments are flags.
+let valueOptions: Set = ["--size", "--workload", "--output", "--save-workload", "--feed"]
+var options: [String: String] = [:]
+var arguments: [String] = []
+var remaining = Array(CommandLine.arguments.dropFirst())[...]
+while let argument = remaining.popFirst() {
+    if valueOptions.contains(argument) {
+        guard let value = remaining.popFirst() else {
+            FileHandle.standardError.write(Data("\(argument) needs a value\n".utf8))
+            exit(2)
+        }
+        options[String(argument.dropFirst(2))] = value
+    } else {
+        arguments.append(argument)
+    }
+}
 let smoke = arguments.contains("--smoke")
 let requested = arguments.filter { !$0.hasPrefix("--") }
 let unknown = requested.filter { name in !suites.contains { $0.name == name } }
 
 guard unknown.isEmpty, smoke || !requested.isEmpty else {
     let names = suites.map(\.name).joined(separator: " | ")
-    FileHandle.standardError.write(Data("usage: pulpkit-bench (\(names))... [--smoke]\n".utf8))
+    let usage = "usage: pulpkit-bench (\(names))... [--smoke] [--size medium|large] [--workload DIR] [--output FILE]"
+    FileHandle.standardError.write(Data((usage + " [--save-workload DIR] [--feed URL]\n").utf8))
     exit(2)
 }
 
-let context = BenchmarkContext(smoke: smoke)
+let context = BenchmarkContext(smoke: smoke, options: options)
 for suite in suites where requested.isEmpty || requested.contains(suite.name) {
     try await suite.run(context)
 }

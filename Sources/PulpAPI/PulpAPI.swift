@@ -5,22 +5,41 @@ public import PulpKit
 /// It is transport-free, so any HTTP server can serve it in a few lines: turn the framework's
 /// request into an ``APIRequest``, call ``handle(_:)``, and write the ``APIResponse`` back.
 public struct PulpAPI: Sendable {
-    /// The dispatcher whose tasks the task endpoints serve.
-    public let dispatcher: TaskDispatcher
+    /// The PulpKit instance the endpoints serve.
+    public let pulp: Pulp
+    /// The largest request body accepted, in bytes; larger ones get a 413.
+    public let maximumBodySize: Int
     private let router: Router
 
-    /// Creates the API over a dispatcher.
-    public init(dispatcher: TaskDispatcher) {
-        self.dispatcher = dispatcher
+    /// Creates the API over a PulpKit instance: every endpoint of the sync and scheduling and the content
+    /// applicability specs, with the repository, importer, upload, consumer, task and task group endpoints
+    /// around them.
+    public init(pulp: Pulp, maximumBodySize: Int = 64 << 20) {
+        self.pulp = pulp
+        self.maximumBodySize = maximumBodySize
         var router = Router()
-        TaskRoutes(dispatcher: dispatcher).register(on: &router)
+        TaskRoutes(dispatcher: pulp.dispatcher).register(on: &router)
+        // Literal paths first: `…/repositories/actions/…` must not be read as a repository id.
+        ConsumerRoutes(engine: pulp.applicability).register(on: &router)
+        RepositoryRoutes(pulp: pulp).register(on: &router)
+        UploadRoutes(pulp: pulp).register(on: &router)
         self.router = router
     }
 
     /// Answers one request. Errors come back as Pulp's JSON error body with their status: malformed
-    /// JSON 400, an unknown path 404, a method the path does not support 405.
+    /// JSON 400, an unknown path 404, a method the path does not support 405, a body over
+    /// ``maximumBodySize`` 413.
     public func handle(_ request: APIRequest) async -> APIResponse {
-        await router.respond(to: request)
+        guard request.body.count <= maximumBodySize else {
+            let error = PulpError(
+                code: .payloadTooLarge,
+                httpStatus: 413,
+                message: "The request body has \(request.body.count) bytes; the limit is \(maximumBodySize)",
+                propertyNames: ["body"]
+            )
+            return .error(error, for: request)
+        }
+        return await router.respond(to: request)
     }
 }
 

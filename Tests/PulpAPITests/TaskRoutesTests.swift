@@ -3,14 +3,11 @@ import PulpKit
 import PulpKitTesting
 import Testing
 
-/// A PulpAPI over an in-memory dispatcher with a `test.echo` handler, served until `body` returns.
+/// A PulpAPI over an in-memory Pulp with a `test.echo` task handler, served until `body` returns.
 func withTaskAPI(_ body: (PulpAPI, TaskDispatcher) async throws -> Void) async throws {
-    let dispatcher = TaskDispatcher(store: InMemoryTaskStore(), configuration: .init(pollInterval: .milliseconds(5)))
-    dispatcher.register("test.echo") { context in context.task.arguments }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await dispatcher.run() }
-        defer { group.cancelAll() }
-        try await body(PulpAPI(dispatcher: dispatcher), dispatcher)
+    try await withAPI { api in
+        api.pulp.dispatcher.register("test.echo") { context in context.task.arguments }
+        try await body(api, api.pulp.dispatcher)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PulpKit
+import PulpKitTesting
 import Testing
 
 /// A temporary directory with a `feed` folder of source files and a `store` folder for downloads.
@@ -310,53 +311,6 @@ struct DownloadConcurrencyTests {
     }
 }
 
-/// The path of `python3` on `PATH`, if there is one.
-private let python3Path: String? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").map { "\($0)/python3" }
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
-
-/// A Python process serving on a port of 127.0.0.1 that it chose and printed; terminated by ``stop()``.
-private final class PythonServer {
-    let process = Process()
-    let port: Int
-
-    /// Starts `python3 -u arguments` and waits for a stdout line containing `port N`.
-    init(_ arguments: [String]) throws {
-        let output = Pipe()
-        process.executableURL = URL(fileURLWithPath: try #require(python3Path))
-        process.arguments = ["-u"] + arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        var found: Int?
-        let deadline = Date().addingTimeInterval(10)
-        while found == nil, Date() < deadline {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: #"port (\d+)"#, options: .regularExpression) {
-                found = Int(text[range].dropFirst(5))
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw PulpError.internalError("the Python server printed no port: \(text)")
-        }
-        port = found
-    }
-
-    func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)/\(path)")! }
-
-    /// Kills the server with SIGKILL: the child inherits the test process's blocked SIGTERM, so `terminate()`
-    /// does not stop it, and `waitUntilExit()` spins forever inside a Swift task on Linux; Foundation reaps it.
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-    }
-}
-
 struct DownloadHTTPTests {
     /// A server that accepts one connection and never answers.
     static let stallingServer = """
@@ -371,12 +325,14 @@ struct DownloadHTTPTests {
             conns.append(c)
         """
 
-    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local HTTP server to test against"))
+    @Test(
+        .enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local HTTP server to test against")
+    )
     func downloadsOverHTTPAndA404IsPermanent() async throws {
         let sandbox = try Sandbox()
         let bytes = pattern(300_000)
         _ = try sandbox.serve("pkg.rpm", bytes)
-        let server = try PythonServer([
+        let server = try LocalServer([
             "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", sandbox.feed.path,
         ])
         defer { server.stop() }
@@ -404,10 +360,10 @@ struct DownloadHTTPTests {
         #expect(try sandbox.storeContents() == ["pkg.rpm"])
     }
 
-    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local server to test against"))
+    @Test(.enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local server to test against"))
     func aStalledFeedTimesOutWithAClearError() async throws {
         let sandbox = try Sandbox()
-        let server = try PythonServer(["-c", Self.stallingServer])
+        let server = try LocalServer(["-c", Self.stallingServer])
         defer { server.stop() }
         let downloader = Downloader(retries: 0)
         let error = await #expect(throws: PulpError.self) {
@@ -421,10 +377,10 @@ struct DownloadHTTPTests {
         #expect(try sandbox.storeContents().isEmpty)
     }
 
-    @Test(.enabled(if: python3Path != nil, "python3 is not installed: no local server to test against"))
+    @Test(.enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local server to test against"))
     func cancellingAnHTTPDownloadThrowsCancellationError() async throws {
         let sandbox = try Sandbox()
-        let server = try PythonServer(["-c", Self.stallingServer])
+        let server = try LocalServer(["-c", Self.stallingServer])
         defer { server.stop() }
         let downloader = Downloader()
         let url = server.url("slow")

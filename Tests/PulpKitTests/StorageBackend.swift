@@ -27,6 +27,24 @@ enum StorageBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
     }
 }
 
+extension StorageBackend {
+    /// A new, empty repository store; SQLite files live in `directory`.
+    func repositoryStore(in directory: borrowing TemporaryDirectory) throws -> any RepositoryStore {
+        switch self {
+        case .memory: InMemoryRepositoryStore()
+        case .sqlite: try SQLiteRepositoryStore(path: directory.path("repositories.db"))
+        }
+    }
+
+    /// A new, empty content store; SQLite files live in `directory`.
+    func contentStore(in directory: borrowing TemporaryDirectory) throws -> any ContentStore {
+        switch self {
+        case .memory: InMemoryContentStore()
+        case .sqlite: try SQLiteContentStore(path: directory.path("content.db"))
+        }
+    }
+}
+
 /// A fresh directory under the system temporary directory, removed when the test ends.
 struct TemporaryDirectory: ~Copyable {
     let url: URL

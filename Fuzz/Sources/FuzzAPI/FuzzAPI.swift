@@ -36,10 +36,13 @@ private final class Exchange: @unchecked Sendable {
     var tasksAfter: [TaskStatus] = []
 
     func run(_ request: APIRequest) async {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pulpkit-fuzz-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
         do {
-            let dispatcher = try await makeDispatcher()
+            let pulp = try await makePulp(contentRoot: root)
+            let dispatcher = pulp.dispatcher
             tasksBefore = try await dispatcher.store.tasks(inGroup: nil)
-            response = await PulpAPI(dispatcher: dispatcher).handle(request)
+            response = await PulpAPI(pulp: pulp).handle(request)
             tasksAfter = try await dispatcher.store.tasks(inGroup: nil)
         } catch {
             fail("the in-memory fixture failed: \(error)")
@@ -47,17 +50,21 @@ private final class Exchange: @unchecked Sendable {
     }
 }
 
-/// A dispatcher over a new in-memory store holding `finished-1`, `error-1`, `running-1`, `waiting-1` and the two
+/// A `Pulp` over new in-memory stores (content under `contentRoot`) whose task store holds `finished-1`, `error-1`, `running-1`, `waiting-1` and the two
 /// waiting tasks of group `group-1`, on a manual clock so every run sees the same times.
-private func makeDispatcher() async throws -> TaskDispatcher {
+private func makePulp(contentRoot: URL) async throws -> Pulp {
     let clock = ManualWallClock()
-    let store = InMemoryTaskStore()
     // A fixed worker name: the default one looks up the host name, which costs milliseconds.
-    let dispatcher = TaskDispatcher(
-        store: store,
-        clock: clock,
-        configuration: TaskDispatcherConfiguration(workerCount: 2, workerName: "fuzz@localhost")
+    let pulp = try Pulp(
+        configuration: PulpConfiguration(
+            storage: .inMemory(contentRoot: contentRoot),
+            workerCount: 2,
+            clock: clock,
+            workerName: "fuzz@localhost"
+        )
     )
+    let dispatcher = pulp.dispatcher
+    let store = dispatcher.store
     dispatcher.register("test.echo") { context in context.task.arguments }
     let now = clock.now
     let tags = ["pulp:action:sync", "pulp:repository:zoo"]
@@ -78,7 +85,7 @@ private func makeDispatcher() async throws -> TaskDispatcher {
         ],
         at: now
     )
-    return dispatcher
+    return pulp
 }
 
 /// `METHOD\nPATH[?QUERY]\nBODY`: the query split on `&` and `=` and percent-decoded; the body kept as bytes.

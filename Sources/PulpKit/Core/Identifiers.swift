@@ -80,11 +80,31 @@ public struct HistoryEntryID: PulpIdentifier {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
+extension UnitID {
+    /// A new identifier that sorts after those made before it: a version-7 UUID (milliseconds since 1970,
+    /// then random bits), so a batch of new units lands at the end of the stores' id indexes.
+    public static func timeOrdered() -> UnitID { UnitID(rawValue: timeOrderedUUIDString()) }
+}
+
 /// A random version-4 UUID in lowercase, formatted without Foundation (it is on every dispatch's path).
 func randomUUIDString() -> String {
     var generator = SystemRandomNumberGenerator()
-    let high = generator.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
-    let low = generator.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+    return uuidString(high: generator.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000, low: generator.next())
+}
+
+/// A version-7 UUID in lowercase: 48 bits of Unix milliseconds, then random bits.
+func timeOrderedUUIDString() -> String {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
+    var generator = SystemRandomNumberGenerator()
+    let high = milliseconds << 16 | (generator.next() & 0x0FFF) | 0x7000
+    return uuidString(high: high, low: generator.next())
+}
+
+/// Formats 128 bits as a UUID, setting the RFC 4122 variant bits of `low`.
+private func uuidString(high: UInt64, low rawLow: UInt64) -> String {
+    let low = rawLow & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
     let hex = Array("0123456789abcdef".utf8)
     return String(unsafeUninitializedCapacity: 36) { buffer in
         var position = 0

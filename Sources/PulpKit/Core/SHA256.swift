@@ -143,7 +143,7 @@ public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
     private var word2: UInt64
     private var word3: UInt64
 
-    init(_ word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64) {
+    package init(_ word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64) {
         self.word0 = word0
         self.word1 = word1
         self.word2 = word2

@@ -27,7 +27,7 @@ public struct ContentUnit: Sendable, Hashable {
 
     /// Describes a unit; a unit with neither `size` nor `checksum` has no file and counts as downloaded.
     public init(
-        id: UnitID = .random(),
+        id: UnitID = .timeOrdered(),
         typeID: String,
         unitKey: [String: JSONValue],
         metadata: [String: JSONValue] = [:],

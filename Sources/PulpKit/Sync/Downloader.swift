@@ -74,6 +74,10 @@ public final class Downloader: Sendable {
 
     /// Downloads `request` to `destination`, verifying size and SHA-256 where expected values are given.
     ///
+    /// With `durable` (the default) the file and its directory entry are synced to disk before the call
+    /// returns; a caller that stores many files passes `false` and makes a whole batch durable at once (see
+    /// ``ContentStorage/synchronize()``) before recording it.
+    ///
     /// - Throws: a ``PulpError`` naming the URL (size or checksum mismatch, HTTP or I/O failure, timeout) after
     ///   any retries, or `CancellationError`; nothing is left at `destination` or beside it.
     public func download(
@@ -82,7 +86,8 @@ public final class Downloader: Sendable {
         expectedSize: Int64? = nil,
         expectedSHA256: SHA256Digest? = nil,
         verifySize: Bool = true,
-        verifyChecksum: Bool = true
+        verifyChecksum: Bool = true,
+        durable: Bool = true
     ) async throws -> DownloadResult {
         var retry = 0
         while true {
@@ -93,7 +98,8 @@ public final class Downloader: Sendable {
                     request,
                     to: destination,
                     expectedSize: verifySize ? expectedSize : nil,
-                    expectedSHA256: verifyChecksum ? expectedSHA256 : nil
+                    expectedSHA256: verifyChecksum ? expectedSHA256 : nil,
+                    durable: durable
                 )
             } catch let error as PulpError where error.isTransient && retry < retries {
                 retry += 1
@@ -107,7 +113,8 @@ public final class Downloader: Sendable {
         _ request: DownloadRequest,
         to destination: URL,
         expectedSize: Int64?,
-        expectedSHA256: SHA256Digest?
+        expectedSHA256: SHA256Digest?,
+        durable: Bool
     ) async throws -> DownloadResult {
         let url = request.url
         let name = destination.lastPathComponent
@@ -155,12 +162,12 @@ public final class Downloader: Sendable {
             )
         }
         try Task.checkCancellation()
-        try file.sync()
+        if durable { try file.sync() }
         guard rename(partPath, destinationPath) == 0 else {
             throw PulpError.storage("cannot move download into place: \(errorText(errno))", path: destinationPath)
         }
         placed = true
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
         return DownloadResult(bytes: received, sha256: digest)
     }
 }

@@ -42,6 +42,19 @@ public struct ImporterSettings: Sendable, Hashable {
     /// Whether units gone from the feed are removed from the repository.
     public var removeMissing: Bool
 
+    /// The settings of an empty configuration: every default.
+    public init() {
+        feed = nil
+        downloadPolicy = .immediate
+        maxDownloads = 5
+        verifySize = true
+        verifyChecksum = true
+        validateTLS = true
+        credentials = nil
+        downloadTimeout = .seconds(60)
+        removeMissing = false
+    }
+
     /// Reads the standard keys of a configuration; a 400 naming every bad key at once.
     public init(configuration: [String: JSONValue]) throws(PulpError) {
         let problems = Self.problems(in: configuration)

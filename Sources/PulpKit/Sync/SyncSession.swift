@@ -72,6 +72,7 @@ final class SyncSession: Sendable {
         try Task.checkCancellation()
         for batch in missing.chunked(by: 512) {
             let downloaded = try await download(Array(batch))
+            try storage.synchronize()
             stored += try await content.save(downloaded)
             try Task.checkCancellation()
         }
@@ -96,7 +97,8 @@ final class SyncSession: Sendable {
         }
     }
 
-    /// Downloads one unit's file from its catalog URL into storage.
+    /// Downloads one unit's file from its catalog URL into storage; the caller makes it durable with
+    /// ``ContentStorage/synchronize()`` before recording it.
     func fetch(_ unit: ContentUnit) async throws -> ContentUnit {
         guard let url = unit.catalogURL else {
             throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
@@ -109,7 +111,8 @@ final class SyncSession: Sendable {
             expectedSize: unit.size,
             expectedSHA256: unit.checksum,
             verifySize: settings.verifySize,
-            verifyChecksum: settings.verifyChecksum
+            verifyChecksum: settings.verifyChecksum,
+            durable: false
         )
         unit.storagePath = try storage.place(incoming, as: result.sha256)
         unit.downloaded = true
@@ -121,5 +124,26 @@ extension Array {
     /// The array cut into consecutive slices of at most `size` elements.
     func chunked(by size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+extension SyncSession {
+    /// Downloads each unit's file, `max_downloads` at a time, keeping each outcome (in the order given).
+    func downloadEach(_ units: [ContentUnit]) async -> [Result<ContentUnit, any Error>] {
+        await withTaskGroup(of: (Int, Result<ContentUnit, any Error>).self) { group in
+            var results = [Result<ContentUnit, any Error>?](repeating: nil, count: units.count)
+            var next = units.indices.makeIterator()
+            for _ in 0..<settings.maxDownloads {
+                guard let index = next.next() else { break }
+                group.addTask { (index, await Result(catching: { try await self.fetch(units[index]) })) }
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if let following = next.next() {
+                    group.addTask { (following, await Result(catching: { try await self.fetch(units[following]) })) }
+                }
+            }
+            return results.map { $0! }
+        }
     }
 }

@@ -1,0 +1,83 @@
+/// Identifies an applicability record: a repository and a consumer profile set.
+public struct ApplicabilityKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The repository whose content was compared.
+    public var repositoryID: RepositoryID
+    /// The ``ProfileHash/profileSetHash(of:)-([String])`` of the consumers it applies to.
+    public var profileSetHash: String
+
+    /// Creates a key.
+    public init(repositoryID: RepositoryID, profileSetHash: String) {
+        self.repositoryID = repositoryID
+        self.profileSetHash = profileSetHash
+    }
+
+    /// Orders by repository, then by hash.
+    public static func < (lhs: ApplicabilityKey, rhs: ApplicabilityKey) -> Bool {
+        (lhs.repositoryID, lhs.profileSetHash) < (rhs.repositoryID, rhs.profileSetHash)
+    }
+
+    /// `<repository>/<hash>`.
+    public var description: String { "\(repositoryID)/\(profileSetHash)" }
+}
+
+/// What applies from one repository to every consumer with one profile set (Pulp 2's
+/// `RepoProfileApplicability`, one record per set instead of one per member profile).
+public struct ApplicabilityRecord: Sendable, Hashable {
+    /// The repository and the profile set.
+    public var key: ApplicabilityKey
+    /// For each content type computed, the applicable unit ids, sorted ascending, each once. A content type
+    /// no calculator computed for this repository (it holds no content of that family) is absent; a record
+    /// with no type at all only marks the pair as computed and takes no part in queries.
+    public var applicability: [String: [UnitID]]
+
+    /// Creates a record.
+    public init(key: ApplicabilityKey, applicability: [String: [UnitID]]) {
+        self.key = key
+        self.applicability = applicability
+    }
+
+    /// Creates a record for `repositoryID` and `profileSetHash`.
+    public init(repositoryID: RepositoryID, profileSetHash: String, applicability: [String: [UnitID]]) {
+        self.init(
+            key: ApplicabilityKey(repositoryID: repositoryID, profileSetHash: profileSetHash),
+            applicability: applicability
+        )
+    }
+}
+
+/// Where applicability records live, one per (repository, profile set).
+///
+/// Every conformer keeps these rules:
+///
+/// 1. **Upsert.** ``save(_:)`` stores each record under its key, replacing a record with the same key
+///    whole (its content types included). Saving is atomic per call.
+/// 2. **Reads.** ``records(forProfileSets:)`` returns every record whose profile set is among the hashes;
+///    ``profileSets(in:)`` the profile sets that have a record for a repository. Records come back exactly
+///    as saved (types, ids and their order).
+/// 3. **Removal.** The `remove…` methods delete exactly the records they name and return how many.
+/// 4. **Durability.** A change is stored before the call that makes it returns.
+public protocol ApplicabilityStore: Sendable {
+    /// Stores records, replacing those with the same keys (rule 1).
+    func save(_ records: [ApplicabilityRecord]) async throws
+
+    /// The records of these profile sets, in any repository, ordered by key (rule 2).
+    func records(forProfileSets hashes: Set<String>) async throws -> [ApplicabilityRecord]
+
+    /// The profile sets that have a record for `repository` (rule 2).
+    func profileSets(in repository: RepositoryID) async throws -> Set<String>
+
+    /// Every key that has a record, ordered (rule 2).
+    func keys() async throws -> [ApplicabilityKey]
+
+    /// Removes the records with these keys; returns how many there were (rule 3).
+    @discardableResult
+    func remove(_ keys: [ApplicabilityKey]) async throws -> Int
+
+    /// Removes every record of a repository; returns how many (rule 3).
+    @discardableResult
+    func removeRecords(in repository: RepositoryID) async throws -> Int
+
+    /// Removes every record of these profile sets; returns how many (rule 3).
+    @discardableResult
+    func removeRecords(forProfileSets hashes: Set<String>) async throws -> Int
+}
