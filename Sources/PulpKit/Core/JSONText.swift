@@ -52,81 +52,98 @@ extension JSONValue: CustomStringConvertible {
 
 // MARK: - Writer
 
+/// Writes JSON text as UTF-8 bytes; the text is made a `String` once, at the end.
 private struct JSONWriter {
     let options: JSONEncodingOptions
-    var output = ""
+    var bytes: [UInt8] = []
 
     init(options: JSONEncodingOptions) {
         self.options = options
-        output.reserveCapacity(64)
+        bytes.reserveCapacity(128)
     }
+
+    var output: String { String(decoding: bytes, as: UTF8.self) }
 
     mutating func write(_ value: JSONValue, depth: Int) {
         switch value {
-        case .null: output += "null"
-        case .bool(let flag): output += flag ? "true" : "false"
-        case .int(let number): output += String(number)
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .int(let number): append(String(number))
         case .double(let number): writeDouble(number)
         case .string(let text): writeString(text)
         case .array(let elements):
-            guard !elements.isEmpty else {
-                output += "[]"
-                return
-            }
-            output += "["
+            guard !elements.isEmpty else { return append("[]") }
+            bytes.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(depth + 1)
                 write(element, depth: depth + 1)
             }
             newline(depth)
-            output += "]"
+            bytes.append(UInt8(ascii: "]"))
         case .object(let members):
-            guard !members.isEmpty else {
-                output += "{}"
-                return
-            }
-            output += "{"
-            let keys = members.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { output += "," }
+            guard !members.isEmpty else { return append("{}") }
+            bytes.append(UInt8(ascii: "{"))
+            // UTF-8 byte order is Unicode scalar order.
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, member) in sorted.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(depth + 1)
-                writeString(key)
-                output += options.contains(.prettyPrinted) ? ": " : ":"
-                write(members[key]!, depth: depth + 1)
+                writeString(member.key)
+                append(options.contains(.prettyPrinted) ? ": " : ":")
+                write(member.value, depth: depth + 1)
             }
             newline(depth)
-            output += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     private mutating func newline(_ depth: Int) {
         guard options.contains(.prettyPrinted) else { return }
-        output += "\n"
-        output += String(repeating: "  ", count: depth)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
     }
 
     private mutating func writeDouble(_ number: Double) {
-        guard number.isFinite else {
-            // JSON has no infinities or NaN; null is what JSONSerialization-like writers fall back to.
-            output += "null"
-            return
-        }
-        output += "\(number)"
+        // JSON has no infinities or NaN; null is what JSONSerialization-like writers fall back to.
+        append(number.isFinite ? "\(number)" : "null")
     }
 
     private mutating func writeString(_ text: String) {
-        output += "\""
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        let plain = text.withUTF8 { utf8 in
+            guard !utf8.contains(where: { Self.needsEscape($0, asciiOnly: options.contains(.asciiOnly)) }) else {
+                return false
+            }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if !plain { writeEscaped(text) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether a UTF-8 byte starts or is part of something written escaped.
+    private static func needsEscape(_ byte: UInt8, asciiOnly: Bool) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (asciiOnly && byte > 0x7E)
+    }
+
+    private mutating func writeEscaped(_ text: String) {
         let asciiOnly = options.contains(.asciiOnly)
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
+            case "\"": append("\\\"")
+            case "\\": append("\\\\")
+            case "\n": append("\\n")
+            case "\r": append("\\r")
+            case "\t": append("\\t")
+            case "\u{08}": append("\\b")
+            case "\u{0C}": append("\\f")
             default:
                 if scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) {
                     if scalar.value > 0xFFFF {
@@ -137,16 +154,15 @@ private struct JSONWriter {
                         appendEscape(scalar.value)
                     }
                 } else {
-                    output.unicodeScalars.append(scalar)
+                    UTF8.encode(scalar) { bytes.append($0) }
                 }
             }
         }
-        output += "\""
     }
 
     private mutating func appendEscape(_ unit: UInt32) {
         let hex = String(unit, radix: 16)
-        output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
     }
 }
 

@@ -183,22 +183,3 @@ extension JSONValue: Codable {
         }
     }
 }
-
-extension JSONValue {
-    /// The JSON form of an `Encodable` value, e.g. a task's typed arguments.
-    public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONValue(parsing: data)
-    }
-
-    /// Decodes a `Decodable` value from this JSON, e.g. a task's typed arguments.
-    ///
-    /// - Throws: ``PulpError`` naming `field` when the value does not have the expected shape.
-    public func decode<Value: Decodable>(_ type: Value.Type, field: String = "arguments") throws -> Value {
-        do {
-            return try JSONDecoder().decode(Value.self, from: Data(encoded().utf8))
-        } catch {
-            throw PulpError.invalid(field, "cannot be read as \(Value.self): \(error)")
-        }
-    }
-}
