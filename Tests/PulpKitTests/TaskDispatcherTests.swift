@@ -137,6 +137,29 @@ struct TaskDispatcherTests {
         for (_, starts) in recorder.starts { #expect(starts == starts.sorted()) }
     }
 
+    @Test(arguments: StorageBackend.allCases)
+    func dispatchesABatchInOneWriteOrNothingWhenOneIsBad(backend: StorageBackend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try backend.taskStore(in: directory)
+        let dispatcher = TaskDispatcher(store: store)
+        dispatcher.register(workKind) { _, _ in .null }
+        let requests = try (0..<5).map {
+            try TaskRequest(workKind, WorkArguments(index: $0, resources: []), resources: ["r"])
+        }
+        let reports = try await dispatcher.dispatch(requests)
+        #expect(reports.count == 5)
+        let stored = try await store.tasks(inGroup: nil)
+        #expect(stored.map(\.id) == reports.flatMap(\.spawnedTasks).map(\.taskID))
+        #expect(stored.map { $0.arguments["index"] } == [0, 1, 2, 3, 4])
+        #expect(Set(stored.map(\.submitTime)).count == 1)
+
+        let bad = requests + [TaskRequest(name: "no.such.task"), TaskRequest(name: workKind.name, arguments: "x")]
+        let error = await #expect(throws: PulpError.self) { try await dispatcher.dispatch(bad) }
+        #expect(error?.propertyNames == ["name", "arguments"])
+        #expect(try await store.tasks(inGroup: nil).count == 5)
+        #expect(try await dispatcher.dispatch([]).isEmpty)
+    }
+
     @Test func respectsTheWorkerLimit() async throws {
         let recorder = ReservationRecorder()
         try await withDispatcher(store: InMemoryTaskStore(), workers: 3, recorder: recorder) { dispatcher in

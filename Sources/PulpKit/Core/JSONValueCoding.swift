@@ -34,35 +34,29 @@ private final class EncodingNode {
 
     var kind = Kind.empty
     var value = JSONValue.null
-    var members: [String: EncodingNode] = [:]
-    var elements: [EncodingNode] = []
+    var members: [String: EncodingSlot] = [:]
+    var elements: [EncodingSlot] = []
 
-    init() {}
-
-    init(_ value: JSONValue) {
-        kind = .value
-        self.value = value
-    }
-
-    func resolved(codingPath: [any CodingKey]) throws -> JSONValue {
+    /// The value built; `codingPath` is only evaluated for an error.
+    func resolved(codingPath: @autoclosure () -> [any CodingKey]) throws -> JSONValue {
         switch kind {
         case .empty:
             throw EncodingError.invalidValue(
                 (),
-                .init(codingPath: codingPath, debugDescription: "The value encoded nothing")
+                .init(codingPath: codingPath(), debugDescription: "The value encoded nothing")
             )
         case .value: return value
         case .object:
             var object: [String: JSONValue] = [:]
             object.reserveCapacity(members.count)
             for (key, member) in members {
-                object[key] = try member.resolved(codingPath: codingPath + [JSONCodingKey(key)])
+                object[key] = try member.resolved(codingPath: codingPath() + [JSONCodingKey(key)])
             }
             return .object(object)
         case .array:
             return .array(
                 try elements.enumerated().map { index, element in
-                    try element.resolved(codingPath: codingPath + [JSONCodingKey(index)])
+                    try element.resolved(codingPath: codingPath() + [JSONCodingKey(index)])
                 }
             )
         }
@@ -78,51 +72,75 @@ private final class EncodingNode {
     }
 }
 
-private enum JSONValueEncoding {
-    static func encode(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue {
-        try node(for: value, codingPath: codingPath).resolved(codingPath: codingPath)
-    }
+/// A member or element: a finished leaf, or a node still being filled.
+private enum EncodingSlot {
+    case value(JSONValue)
+    case node(EncodingNode)
 
-    /// The node of `value`: leaves directly, anything else through its `encode(to:)`.
-    static func node(for value: some Encodable, codingPath: [any CodingKey]) throws -> EncodingNode {
-        if let leaf = try leaf(value, codingPath: codingPath) { return EncodingNode(leaf) }
-        let node = EncodingNode()
-        try value.encode(to: NodeEncoder(node: node, codingPath: codingPath))
-        return node
-    }
-
-    /// The JSON of values Foundation's encoder writes as one JSON value of their own.
-    static func leaf(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue? {
-        switch value {
-        case let json as JSONValue: return json
-        case let text as String: return .string(text)
-        case let flag as Bool: return .bool(flag)
-        case let number as Int: return .int(number)
-        case let number as Double: return try double(number, codingPath: codingPath)
-        case let number as Float: return try double(Double(number), codingPath: codingPath)
-        case let number as any BinaryInteger: return try integer(number, codingPath: codingPath)
-        case let url as URL: return .string(url.absoluteString)
-        case let data as Data: return .string(data.base64EncodedString())
-        case let date as Date: return try double(date.timeIntervalSinceReferenceDate, codingPath: codingPath)
-        default: return nil
+    func resolved(codingPath: @autoclosure () -> [any CodingKey]) throws -> JSONValue {
+        switch self {
+        case .value(let value): value
+        case .node(let node): try node.resolved(codingPath: codingPath())
         }
     }
+}
 
-    static func double(_ number: Double, codingPath: [any CodingKey]) throws -> JSONValue {
+private enum JSONValueEncoding {
+    static func encode(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONValue {
+        try slot(for: value, codingPath: codingPath).resolved(codingPath: codingPath)
+    }
+
+    /// The slot of `value`: leaves directly, anything else through its `encode(to:)`.
+    /// `codingPath` is only evaluated when needed: most values are leaves that encode without error.
+    static func slot(for value: some Encodable, codingPath: @autoclosure () -> [any CodingKey]) throws -> EncodingSlot {
+        if let leaf = try leaf(value, codingPath: codingPath()) { return .value(leaf) }
+        let node = EncodingNode()
+        try value.encode(to: NodeEncoder(node: node, codingPath: codingPath()))
+        return .node(node)
+    }
+
+    /// The JSON of values Foundation's encoder writes as one JSON value of their own; `nil` for others.
+    ///
+    /// Types are compared before any cast: most values are leaves, and casting a struct to each leaf type
+    /// in turn costs more than encoding it.
+    static func leaf<Value: Encodable>(
+        _ value: Value,
+        codingPath: @autoclosure () -> [any CodingKey]
+    ) throws -> JSONValue? {
+        let type = Value.self
+        if type == String.self { return .string(value as! String) }
+        if type == JSONValue.self { return (value as! JSONValue) }
+        if type == Int.self { return .int(value as! Int) }
+        if type == Bool.self { return .bool(value as! Bool) }
+        if type == Double.self { return try double(value as! Double, codingPath: codingPath()) }
+        if type == Float.self { return try double(Double(value as! Float), codingPath: codingPath()) }
+        if type == URL.self { return .string((value as! URL).absoluteString) }
+        if type == Data.self { return .string((value as! Data).base64EncodedString()) }
+        if type == Date.self {
+            return try double((value as! Date).timeIntervalSinceReferenceDate, codingPath: codingPath())
+        }
+        if let number = value as? any BinaryInteger { return try integer(number, codingPath: codingPath()) }
+        return nil
+    }
+
+    static func double(_ number: Double, codingPath: @autoclosure () -> [any CodingKey]) throws -> JSONValue {
         guard number.isFinite else {
             throw EncodingError.invalidValue(
                 number,
-                .init(codingPath: codingPath, debugDescription: "JSON cannot hold \(number)")
+                .init(codingPath: codingPath(), debugDescription: "JSON cannot hold \(number)")
             )
         }
         return .double(number)
     }
 
-    static func integer<Number: BinaryInteger>(_ number: Number, codingPath: [any CodingKey]) throws -> JSONValue {
+    static func integer<Number: BinaryInteger>(
+        _ number: Number,
+        codingPath: @autoclosure () -> [any CodingKey]
+    ) throws -> JSONValue {
         guard let value = Int(exactly: number) else {
             throw EncodingError.invalidValue(
                 number,
-                .init(codingPath: codingPath, debugDescription: "\(number) does not fit in a JSON integer")
+                .init(codingPath: codingPath(), debugDescription: "\(number) does not fit in a JSON integer")
             )
         }
         return .int(value)
@@ -153,10 +171,10 @@ private struct KeyedNodeEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol 
     let node: EncodingNode
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) throws { node.members[key.stringValue] = EncodingNode(.null) }
+    mutating func encodeNil(forKey key: Key) throws { node.members[key.stringValue] = .value(.null) }
 
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-        node.members[key.stringValue] = try JSONValueEncoding.node(for: value, codingPath: codingPath + [key])
+        node.members[key.stringValue] = try JSONValueEncoding.slot(for: value, codingPath: codingPath + [key])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -180,7 +198,7 @@ private struct KeyedNodeEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol 
 
     private func child(_ key: some CodingKey) -> EncodingNode {
         let child = EncodingNode()
-        node.members[key.stringValue] = child
+        node.members[key.stringValue] = .node(child)
         return child
     }
 }
@@ -192,10 +210,10 @@ private struct UnkeyedNodeEncoder: UnkeyedEncodingContainer {
 
     private var nextPath: [any CodingKey] { codingPath + [JSONCodingKey(count)] }
 
-    mutating func encodeNil() throws { node.elements.append(EncodingNode(.null)) }
+    mutating func encodeNil() throws { node.elements.append(.value(.null)) }
 
     mutating func encode(_ value: some Encodable) throws {
-        node.elements.append(try JSONValueEncoding.node(for: value, codingPath: nextPath))
+        node.elements.append(try JSONValueEncoding.slot(for: value, codingPath: nextPath))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -219,7 +237,7 @@ private struct UnkeyedNodeEncoder: UnkeyedEncodingContainer {
 
     private func appendChild() -> EncodingNode {
         let child = EncodingNode()
-        node.elements.append(child)
+        node.elements.append(.node(child))
         return child
     }
 }
@@ -234,11 +252,16 @@ private struct SingleValueNodeEncoder: SingleValueEncodingContainer {
     }
 
     mutating func encode(_ value: some Encodable) throws {
-        let encoded = try JSONValueEncoding.node(for: value, codingPath: codingPath)
-        node.kind = encoded.kind
-        node.value = encoded.value
-        node.members = encoded.members
-        node.elements = encoded.elements
+        switch try JSONValueEncoding.slot(for: value, codingPath: codingPath) {
+        case .value(let value):
+            node.kind = .value
+            node.value = value
+        case .node(let encoded):
+            node.kind = encoded.kind
+            node.value = encoded.value
+            node.members = encoded.members
+            node.elements = encoded.elements
+        }
     }
 
 }
@@ -249,70 +272,76 @@ private enum JSONValueDecoding {
     static func decode<Value: Decodable>(
         _ type: Value.Type,
         from json: JSONValue,
-        codingPath: [any CodingKey]
+        codingPath: @autoclosure () -> [any CodingKey]
     ) throws -> Value {
-        if let leaf = try leaf(type, from: json, codingPath: codingPath) { return leaf }
-        return try Value(from: NodeDecoder(json: json, codingPath: codingPath))
+        if let leaf = try leaf(type, from: json, codingPath: codingPath()) { return leaf }
+        return try Value(from: NodeDecoder(json: json, codingPath: codingPath()))
     }
 
     /// Values Foundation's decoder reads from one JSON value of their own; `nil` for any other type.
-    static func leaf<Value>(_ type: Value.Type, from json: JSONValue, codingPath: [any CodingKey]) throws -> Value? {
-        switch type {
-        case is JSONValue.Type: return json as? Value
-        case is String.Type: return try string(json, codingPath: codingPath) as? Value
-        case is Bool.Type: return try bool(json, codingPath: codingPath) as? Value
-        case is Int.Type: return try integer(Int.self, json, codingPath: codingPath) as? Value
-        case is Double.Type: return try double(json, codingPath: codingPath) as? Value
-        case is Float.Type: return Float(try double(json, codingPath: codingPath)) as? Value
-        case let integerType as any FixedWidthInteger.Type:
-            return try integer(integerType, json, codingPath: codingPath) as? Value
-        case is URL.Type:
-            guard let url = URL(string: try string(json, codingPath: codingPath)) else {
-                throw corrupted(codingPath, "Invalid URL string")
+    static func leaf<Value>(
+        _ type: Value.Type,
+        from json: JSONValue,
+        codingPath: @autoclosure () -> [any CodingKey]
+    ) throws -> Value? {
+        if type == String.self { return try string(json, codingPath: codingPath()) as? Value }
+        if type == JSONValue.self { return json as? Value }
+        if type == Int.self { return try integer(Int.self, json, codingPath: codingPath()) as? Value }
+        if type == Bool.self { return try bool(json, codingPath: codingPath()) as? Value }
+        if type == Double.self { return try double(json, codingPath: codingPath()) as? Value }
+        if type == Float.self { return Float(try double(json, codingPath: codingPath())) as? Value }
+        if type == URL.self {
+            guard let url = URL(string: try string(json, codingPath: codingPath())) else {
+                throw corrupted(codingPath(), "Invalid URL string")
             }
             return url as? Value
-        case is Data.Type:
-            guard let data = Data(base64Encoded: try string(json, codingPath: codingPath)) else {
-                throw corrupted(codingPath, "Encountered Data is not valid Base64")
+        }
+        if type == Data.self {
+            guard let data = Data(base64Encoded: try string(json, codingPath: codingPath())) else {
+                throw corrupted(codingPath(), "Encountered Data is not valid Base64")
             }
             return data as? Value
-        case is Date.Type:
-            return Date(timeIntervalSinceReferenceDate: try double(json, codingPath: codingPath)) as? Value
-        default: return nil
         }
+        if type == Date.self {
+            return Date(timeIntervalSinceReferenceDate: try double(json, codingPath: codingPath())) as? Value
+        }
+        if let integerType = type as? any FixedWidthInteger.Type {
+            return try integer(integerType, json, codingPath: codingPath()) as? Value
+        }
+        return nil
     }
 
-    static func string(_ json: JSONValue, codingPath: [any CodingKey]) throws -> String {
-        guard case .string(let text) = json else { throw mismatch(String.self, json, codingPath) }
+    static func string(_ json: JSONValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> String {
+        guard case .string(let text) = json else { throw mismatch(String.self, json, codingPath()) }
         return text
     }
 
-    static func bool(_ json: JSONValue, codingPath: [any CodingKey]) throws -> Bool {
-        guard case .bool(let flag) = json else { throw mismatch(Bool.self, json, codingPath) }
+    static func bool(_ json: JSONValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> Bool {
+        guard case .bool(let flag) = json else { throw mismatch(Bool.self, json, codingPath()) }
         return flag
     }
 
-    static func double(_ json: JSONValue, codingPath: [any CodingKey]) throws -> Double {
+    static func double(_ json: JSONValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> Double {
         switch json {
         case .double(let number): return number
         case .int(let number): return Double(number)
-        default: throw mismatch(Double.self, json, codingPath)
+        default: throw mismatch(Double.self, json, codingPath())
         }
     }
 
     static func integer<Number: FixedWidthInteger>(
         _ type: Number.Type,
         _ json: JSONValue,
-        codingPath: [any CodingKey]
+        codingPath: @autoclosure () -> [any CodingKey]
     ) throws -> Number {
         let number: Number?
         switch json {
         case .int(let value): number = Number(exactly: value)
         case .double(let value): number = Number(exactly: value)
-        default: throw mismatch(type, json, codingPath)
+        default: throw mismatch(type, json, codingPath())
         }
         guard let number else {
-            throw corrupted(codingPath, "Parsed JSON number <\(json)> does not fit in \(type).")
+            throw corrupted(codingPath(), "Parsed JSON number <\(json)> does not fit in \(type).")
         }
         return number
     }

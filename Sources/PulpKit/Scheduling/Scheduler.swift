@@ -4,10 +4,8 @@ package import Foundation
 public struct SchedulerConfiguration: Sendable {
     /// The name this scheduler claims runs under, kept with each schedule it dispatches.
     public var name: String
-    /// The most due schedules claimed in one store transaction.
+    /// The most due schedules claimed in one store transaction; their runs are dispatched in one more.
     public var claimBatchSize: Int
-    /// How many claimed runs are dispatched at once.
-    public var dispatchConcurrency: Int
     /// The longest this scheduler sleeps without looking at the store, or `nil` to sleep until the next due
     /// time or a change made through its ``ScheduleService``.
     ///
@@ -22,23 +20,20 @@ public struct SchedulerConfiguration: Sendable {
     public init(
         name: String = SchedulerConfiguration.defaultName(),
         claimBatchSize: Int = 512,
-        dispatchConcurrency: Int = 64,
         refreshInterval: Duration? = nil,
         retryDelay: Duration = .seconds(1)
     ) {
         self.name = name
         self.claimBatchSize = claimBatchSize
-        self.dispatchConcurrency = dispatchConcurrency
         self.refreshInterval = refreshInterval
         self.retryDelay = retryDelay
     }
 
-    /// The configuration with every value made usable: batches and concurrency of at least 1, a refresh
+    /// The configuration with every value made usable: batches of at least 1, a refresh
     /// interval and a retry delay of at least a millisecond.
     func normalized() -> SchedulerConfiguration {
         var copy = self
         copy.claimBatchSize = max(1, claimBatchSize)
-        copy.dispatchConcurrency = max(1, dispatchConcurrency)
         copy.refreshInterval = refreshInterval.map { max($0, .milliseconds(1)) }
         copy.retryDelay = min(max(retryDelay, .milliseconds(1)), .seconds(30))
         return copy
@@ -205,44 +200,23 @@ public final class Scheduler: Sendable {
         }
     }
 
-    /// Dispatches claimed runs, at most `dispatchConcurrency` at a time, in the order claimed.
+    /// Dispatches claimed runs as sync tasks, stored in one transaction; a refusal counts as a failure of
+    /// its schedule, and a schedule whose repository or importer is gone is deleted.
     private func dispatch(_ calls: [ScheduledCall]) async {
-        let width = configuration.dispatchConcurrency
-        guard calls.count > 1, width > 1 else {
-            for call in calls { await dispatch(call) }
-            return
-        }
-        await withTaskGroup(of: Void.self) { group in
-            var pending = calls.makeIterator()
-            for _ in 0..<width {
-                guard let call = pending.next() else { break }
-                group.addTask { await self.dispatch(call) }
-            }
-            while await group.next() != nil {
-                if let call = pending.next() { group.addTask { await self.dispatch(call) } }
+        let outcomes = await service.sync.syncScheduled(calls)
+        var dispatched = 0
+        for (call, outcome) in zip(calls, outcomes) {
+            switch outcome {
+            case .success:
+                dispatched += 1
+            case .failure(let error as PulpError) where error.code == .missingResource:
+                await removeOrphan(call)
+            case .failure:
+                state.withLock { $0.statistics.failedDispatches += 1 }
+                _ = try? await service.recordOutcome(of: call.id, succeeded: false)
             }
         }
-    }
-
-    /// Dispatches one claimed run as a sync task; a refusal counts as a failure of its schedule.
-    private func dispatch(_ call: ScheduledCall) async {
-        let sync = service.sync
-        do {
-            let repository = try await sync.repositories.repository(call.repositoryID)
-            // Another importer replaced the schedule's: it belonged to the one removed, so it goes too.
-            guard repository.importer?.id == call.importerID else { return await removeOrphan(call) }
-            _ = try await sync.sync(
-                repository: call.repositoryID,
-                overrideConfig: call.overrideConfig,
-                scheduledCallID: call.id
-            )
-            state.withLock { $0.statistics.dispatched += 1 }
-        } catch let error as PulpError where error.code == .missingResource {
-            await removeOrphan(call)
-        } catch {
-            state.withLock { $0.statistics.failedDispatches += 1 }
-            _ = try? await service.recordOutcome(of: call.id, succeeded: false)
-        }
+        state.withLock { [dispatched] in $0.statistics.dispatched += dispatched }
     }
 
     private func removeOrphan(_ call: ScheduledCall) async {

@@ -73,6 +73,65 @@ public final class SyncService: Sendable {
         scheduledCallID: ScheduleID? = nil
     ) async throws -> CallReport {
         let repository = try await repositories.repository(id)
+        return try await dispatcher.dispatch(
+            try syncRequest(repository, overrideConfig: overrideConfig, scheduledCallID: scheduledCallID)
+        )
+    }
+
+    /// Dispatches the runs of scheduled calls, every sync that can run stored in one transaction, and
+    /// returns each call's call report or why it was refused, in the order given.
+    ///
+    /// A call whose repository is gone, or whose repository's importer is no longer the call's, is refused
+    /// with a 404; one whose `override_config` the importer now rejects, with a 400.
+    func syncScheduled(_ calls: [ScheduledCall]) async -> [Result<CallReport, any Error>] {
+        var outcomes: [Result<CallReport, any Error>?] = []
+        var requests: [(index: Int, request: TaskRequest)] = []
+        // Schedules of one repository often fall due together: each is read once per batch.
+        var fetched: [RepositoryID: Result<Repository, any Error>] = [:]
+        for (index, call) in calls.enumerated() {
+            do {
+                if fetched[call.repositoryID] == nil {
+                    fetched[call.repositoryID] = await Result(catching: {
+                        try await repositories.repository(call.repositoryID)
+                    })
+                }
+                let repository = try fetched[call.repositoryID]!.get()
+                guard repository.importer?.id == call.importerID else {
+                    throw PulpError.missingResource(
+                        ["importer": call.importerID, "repository": call.repositoryID.rawValue]
+                    )
+                }
+                let request = try syncRequest(
+                    repository,
+                    overrideConfig: call.overrideConfig,
+                    scheduledCallID: call.id
+                )
+                requests.append((index, request))
+                outcomes.append(nil)
+            } catch {
+                outcomes.append(.failure(error))
+            }
+        }
+        do {
+            let reports = try await dispatcher.dispatch(requests.map(\.request))
+            for (entry, report) in zip(requests, reports) { outcomes[entry.index] = .success(report) }
+        } catch {
+            // Each was checked above, so this is rare (e.g. the store failed): each then gets its own answer.
+            for entry in requests {
+                outcomes[entry.index] = await Result(catching: { try await dispatcher.dispatch(entry.request) })
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// The task request of a sync of `repository`, checked as ``sync(repository:overrideConfig:scheduledCallID:)``
+    /// checks it.
+    private func syncRequest(
+        _ repository: Repository,
+        overrideConfig: [String: JSONValue],
+        scheduledCallID: ScheduleID?
+    ) throws -> TaskRequest {
+        let id = repository.id
         guard let record = repository.importer else {
             throw PulpError.missingResource(["importer": "", "repository": id.rawValue])
         }
@@ -82,13 +141,11 @@ public final class SyncService: Sendable {
         if !problems.isEmpty {
             throw PulpError.invalidProperties(problems.map { .init("override_config.\($0.property)", $0.reason) })
         }
-        return try await dispatcher.dispatch(
-            TaskRequest(
-                Self.syncTask,
-                SyncArguments(repositoryID: id, overrideConfig: overrideConfig, scheduledCallID: scheduledCallID),
-                resources: [TaskResource.repository(id)],
-                tags: [TaskTag.repository(id), TaskTag.action("sync")]
-            )
+        return try TaskRequest(
+            Self.syncTask,
+            SyncArguments(repositoryID: id, overrideConfig: overrideConfig, scheduledCallID: scheduledCallID),
+            resources: [TaskResource.repository(id)],
+            tags: [TaskTag.repository(id), TaskTag.action("sync")]
         )
     }
 

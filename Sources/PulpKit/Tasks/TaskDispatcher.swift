@@ -132,6 +132,16 @@ public final class TaskDispatcher: Sendable {
         return CallReport(spawnedTasks: tasks.map { SpawnedTask($0.id) })
     }
 
+    /// Stores several new waiting tasks in one store transaction and wakes the workers; returns their call
+    /// reports in the order given. Dispatching many at once (a burst of scheduled runs) costs one write.
+    ///
+    /// - Throws: a 400 ``PulpError`` as ``dispatch(_:)-(TaskRequest)`` does, naming what is wrong in any of
+    ///   them; nothing is stored then.
+    public func dispatch(_ requests: [TaskRequest]) async throws -> [CallReport] {
+        guard !requests.isEmpty else { return [] }
+        return try await insert(requests, group: nil).map { CallReport(spawnedTasks: [SpawnedTask($0.id)]) }
+    }
+
     /// Dispatches a task of a typed kind.
     public func dispatch<Arguments>(
         _ kind: TaskKind<Arguments>,

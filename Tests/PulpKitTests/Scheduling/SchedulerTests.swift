@@ -272,6 +272,40 @@ struct SchedulerTests {
         #expect(try await harness.dispatcher.store.tasks(inGroup: nil).isEmpty)
     }
 
+    @Test func oneBatchDispatchesTheGoodRunsTogetherAndSettlesTheOthersOneByOne() async throws {
+        let harness = try SchedulingHarness()
+        try await harness.addRepositories()
+        let good = try await harness.schedule("PT1H")
+        let alsoGood = try await harness.schedule("PT1H", repository: "farm")
+        let refused = try await harness.schedule("PT1H", overrideConfig: ["flavour": "mild"], failureThreshold: 5)
+        let orphan = try ScheduledCall(
+            repositoryID: "gone",
+            importerID: Self.importer,
+            schedule: "PT1H",
+            createdAt: harness.clock.now
+        )
+        try await harness.service.store.insert(orphan)
+        harness.importer.refuseFlavours()
+        let scheduler = Scheduler(service: harness.service)
+        try await whileRunning(scheduler) {
+            _ = await scheduler.nextPause(after: 0)
+        }
+        let goodTasks = try await harness.syncTasks(of: good.id) + harness.syncTasks(of: alsoGood.id)
+        #expect(goodTasks.count == 2)
+        // Stored in one transaction: one submit time, consecutive sequence numbers.
+        #expect(Set(goodTasks.map(\.submitTime)).count == 1)
+        #expect(
+            goodTasks.map(\.tags) == [
+                ["pulp:repository:zoo", "pulp:action:sync"], ["pulp:repository:farm", "pulp:action:sync"],
+            ]
+        )
+        #expect(try await harness.syncTasks(of: refused.id).isEmpty)
+        #expect(try await harness.stored(refused.id).consecutiveFailures == 1)
+        #expect(try await harness.service.store.call(orphan.id) == nil)
+        let statistics = scheduler.statistics
+        #expect(statistics.dispatched == 2 && statistics.failedDispatches == 1 && statistics.removedOrphans == 1)
+    }
+
     @Test func wakesOnceForEachChangeAndNeverWhileIdle() async throws {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
@@ -337,7 +371,7 @@ struct SchedulerTests {
         let schedulers = harnesses.enumerated().map { index, harness in
             Scheduler(
                 service: harness.service,
-                configuration: .init(name: "scheduler-\(index)", claimBatchSize: 3, dispatchConcurrency: 2)
+                configuration: .init(name: "scheduler-\(index)", claimBatchSize: 3)
             )
         }
         let slots = 100
