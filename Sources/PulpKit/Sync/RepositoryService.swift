@@ -85,6 +85,9 @@ public final class RepositoryService: Sendable {
     }
 
     /// Attaches (or replaces) a repository's importer with a validated configuration.
+    ///
+    /// Replacing an importer removes the old one first, as Pulp 2 does: its schedules go with it, even
+    /// when the new importer is of the same type.
     @discardableResult
     public func setImporter(
         of id: RepositoryID,
@@ -92,7 +95,14 @@ public final class RepositoryService: Sendable {
         configuration: [String: JSONValue] = [:]
     ) async throws -> RepositoryImporter {
         let importer = try makeImporter(typeID, configuration: configuration)
-        try await repositories.update(id) { $0.importer = importer }
+        let replaced = PulpMutex(false)
+        try await repositories.update(id) { repository in
+            replaced.withLock { $0 = repository.importer != nil }
+            repository.importer = importer
+        }
+        if replaced.withLock({ $0 }) {
+            for observer in deletionObservers.withLock({ $0 }) { try await observer(id, true) }
+        }
         return importer
     }
 

@@ -411,6 +411,20 @@ struct ScheduleServiceTests {
         #expect(try await harness.service.store.earliestDueTime() == nil)
     }
 
+    @Test(arguments: StorageBackend.allCases)
+    func replacingAnImporterDeletesTheOldOnesSchedules(backend: StorageBackend) async throws {
+        let directory = try TemporaryDirectory()
+        let harness = try await harness(backend, in: directory)
+        let old = try await harness.schedule("PT1H")
+        let farm = try await harness.schedule("PT1H", repository: "farm")
+        // Pulp 2's set_importer removes the existing importer first, schedules included, whatever the type.
+        try await harness.repositories.setImporter(of: "zoo", typeID: Self.importer)
+        #expect(try await harness.service.store.call(old.id) == nil)
+        #expect(try await harness.service.store.call(farm.id) != nil)
+        let new = try await harness.schedule("PT1H")
+        #expect(try await harness.service.store.call(new.id) != nil)
+    }
+
     // MARK: - Outcomes
 
     @Test func taskCompletionsCountForTheirSchedule() async throws {
