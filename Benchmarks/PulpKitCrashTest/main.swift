@@ -45,6 +45,14 @@ if let data = options["writer"], let log = options["log"] {
     print("lost_writes \(findings.lostWrites)")
     print("torn_files \(findings.tornFiles)")
     print("acknowledged \(findings.acknowledged)")
+} else if let data = options["worker"], let role = options["role"], let log = options["log"] {
+    try await TwoProcesses.work(directory: URL(fileURLWithPath: data, isDirectory: true), role: role, log: SideLog(path: log))
+} else if flags.contains("--two-processes") {
+    let directory = try workDirectory(options["directory"])
+    let start = ContinuousClock.now
+    let passed = try await TwoProcesses.run(in: directory)
+    warn("two processes done in \(ContinuousClock.now - start), in \(directory.path)")
+    exit(passed ? 0 : 1)
 } else if let iterations = options["iterations"].flatMap(Int.init), iterations > 0 {
     let directory = try workDirectory(options["directory"])
     let start = ContinuousClock.now
