@@ -157,13 +157,15 @@ struct CrashVerifier {
                 )
             }
         }
-        let deleted = Set(records.filter { $0[0] == "schedule-delete" }.map { String($0[1]) })
-        for record in records where record[0].hasPrefix("schedule") {
+        // A schedule whose deletion was under way may be gone without an acknowledgement in the log.
+        let deleting = Set(records.filter { $0[0] == "schedule-deleting" }.map { String($0[1]) })
+        for record in records where record[0].hasPrefix("schedule") && record[0] != "schedule-deleting" {
             let id = String(record[1])
-            guard !deleted.contains(id) else {
-                if byID[id] != nil, record[0] == "schedule-delete" { findings.lost("deleted schedule \(id) is back") }
+            if record[0] == "schedule-delete" {
+                if byID[id] != nil { findings.lost("deleted schedule \(id) is back") }
                 continue
             }
+            if deleting.contains(id) { continue }
             guard let call = byID[id] else {
                 findings.lost("schedule \(id) is missing")
                 continue

@@ -6,6 +6,8 @@ import PulpKit
 ///
 /// Every object is written by one loop only, in order, so what the log says of an object stays true until
 /// a later line says more: a finished task stays finished, a schedule's generation and run count only grow.
+/// The one write that takes something away, deleting a schedule, is announced before it is made
+/// (`schedule-deleting`), since the kill may land after it commits and before its acknowledgement is logged.
 struct CrashWriter {
     let directory: URL
     let log: SideLog
@@ -150,6 +152,9 @@ struct CrashWriter {
                 log.append("schedule-update", id.rawValue, String(CrashWorkload.generation(of: call)))
             } else if let index = owned.indices.randomElement() {
                 let id = owned.remove(at: index)
+                // Said before the call: a kill after the delete commits but before it is logged must not
+                // make the missing schedule look lost.
+                log.append("schedule-deleting", id.rawValue)
                 if try await store.delete(id) { log.append("schedule-delete", id.rawValue) }
             }
         }
