@@ -8,7 +8,9 @@ struct ChildProcess {
 
     /// Starts this executable with `arguments`; its standard error is the parent's, its output is captured.
     init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.executableURL = URL(
+            fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        )
         process.arguments = arguments
         process.standardOutput = output
         try process.run()

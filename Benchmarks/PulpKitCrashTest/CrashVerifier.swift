@@ -247,7 +247,9 @@ struct CrashVerifier {
             let batch = String(record[1])
             switch record[0] {
             case "units" where batches[batch]?.units.count != Int(record[2]):
-                findings.lost("unit batch \(batch) was saved with \(record[2]) units, shows \(batches[batch]?.units.count ?? 0)")
+                findings.lost(
+                    "unit batch \(batch) was saved with \(record[2]) units, shows \(batches[batch]?.units.count ?? 0)"
+                )
             case "associated" where batches[batch]?.units.contains(where: { !associated.contains($0.id) }) ?? true:
                 findings.lost("unit batch \(batch) was associated but is not")
             default:

@@ -97,7 +97,11 @@ struct CrashWriter {
     private func dispatchTasks(_ dispatcher: TaskDispatcher) async throws {
         let resources = Array(CrashWorkload.resources.shuffled().prefix(Int.random(in: 0...2)))
         let report = try await dispatcher.dispatch(
-            TaskRequest(name: CrashWorkload.taskName, arguments: ["n": .int(Int.random(in: 0..<1000))], resources: resources)
+            TaskRequest(
+                name: CrashWorkload.taskName,
+                arguments: ["n": .int(Int.random(in: 0..<1000))],
+                resources: resources
+            )
         )
         let id = report.spawnedTasks[0].taskID
         backlog.withLock { $0 += 1 }

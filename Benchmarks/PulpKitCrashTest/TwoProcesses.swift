@@ -43,7 +43,9 @@ enum TwoProcesses {
         }
         var runs: [String: Int] = [:]
         for role in roles {
-            for record in try SideLog.records(at: runLog(workDirectory, role).path) { runs[String(record[0]), default: 0] += 1 }
+            for record in try SideLog.records(at: runLog(workDirectory, role).path) {
+                runs[String(record[0]), default: 0] += 1
+            }
         }
         let pulp = try Pulp(configuration: configuration(data, role: "checker"))
         let tasks = try await pulp.dispatcher.store.tasks(inGroup: nil)
@@ -58,14 +60,20 @@ enum TwoProcesses {
         }
         var syncRuns = 0
         for index in 0..<schedules {
-            syncRuns += try await pulp.repositories.history.entries(for: repository(index), matching: SyncHistoryQuery())
-                .count
+            syncRuns += try await pulp.repositories.history.entries(
+                for: repository(index),
+                matching: SyncHistoryQuery()
+            )
+            .count
         }
         let plain = tasks.filter { $0.name == taskName }
         let notRun = plain.filter { runs[$0.id.rawValue] == nil }.count
-        let duplicateTasks = runs.values.reduce(0) { $0 + $1 - 1 } + max(0, syncRuns - slotsBySchedule.values.reduce(0, +))
+        let duplicateTasks =
+            runs.values.reduce(0) { $0 + $1 - 1 } + max(0, syncRuns - slotsBySchedule.values.reduce(0, +))
         let unfinished = tasks.filter { $0.state != .finished }
-        for task in unfinished.prefix(10) { warn("task \(task.id) (\(task.name)) ended \(task.state.rawValue): \(task.error?.json ?? .null)") }
+        for task in unfinished.prefix(10) {
+            warn("task \(task.id) (\(task.name)) ended \(task.state.rawValue): \(task.error?.json ?? .null)")
+        }
         let slots = slotsBySchedule.values.reduce(0, +)
         report("twoproc.slots_dispatched", slots, "slots")
         report("twoproc.duplicate_slots", duplicateSlots, "slots")
@@ -126,7 +134,9 @@ enum TwoProcesses {
                         for index in stride(from: lane, to: tasksPerProcess, by: 8) {
                             let resources = index % 3 == 0 ? ["two-processes:resource:\(index % 8)"] : []
                             do {
-                                _ = try await pulp.dispatcher.dispatch(TaskRequest(name: taskName, resources: resources))
+                                _ = try await pulp.dispatcher.dispatch(
+                                    TaskRequest(name: taskName, resources: resources)
+                                )
                             } catch {
                                 count(error)
                             }
@@ -146,7 +156,9 @@ enum TwoProcesses {
             group.cancelAll()
         }
         let tasks = try await pulp.dispatcher.store.tasks(inGroup: nil)
-        for task in tasks where task.error?.description.contains("locked") ?? false { count(PulpError.internalError("\(task.id): \(task.error!.description)")) }
+        for task in tasks where task.error?.description.contains("locked") ?? false {
+            count(PulpError.internalError("\(task.id): \(task.error!.description)"))
+        }
         print("lock_errors \(lockErrors.withLock { $0 })")
     }
 

@@ -46,7 +46,11 @@ if let data = options["writer"], let log = options["log"] {
     print("torn_files \(findings.tornFiles)")
     print("acknowledged \(findings.acknowledged)")
 } else if let data = options["worker"], let role = options["role"], let log = options["log"] {
-    try await TwoProcesses.work(directory: URL(fileURLWithPath: data, isDirectory: true), role: role, log: SideLog(path: log))
+    try await TwoProcesses.work(
+        directory: URL(fileURLWithPath: data, isDirectory: true),
+        role: role,
+        log: SideLog(path: log)
+    )
 } else if flags.contains("--two-processes") {
     let directory = try workDirectory(options["directory"])
     let start = ContinuousClock.now

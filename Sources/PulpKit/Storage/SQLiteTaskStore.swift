@@ -348,17 +348,23 @@ public final class SQLiteTaskStore: TaskStore {
             }
             switch task.state {
             case .waiting:
-                if task.startTime != nil || task.finishTime != nil { problems.append("waiting task \(task.id) has times") }
+                if task.startTime != nil || task.finishTime != nil {
+                    problems.append("waiting task \(task.id) has times")
+                }
                 let expected = resources.filter { (lines[$0]?.first ?? task.sequence) < task.sequence }.count
                 if blockers[task.sequence] != expected {
-                    problems.append("waiting task \(task.id) has \(blockers[task.sequence] ?? -1) blockers, not \(expected)")
+                    problems.append(
+                        "waiting task \(task.id) has \(blockers[task.sequence] ?? -1) blockers, not \(expected)"
+                    )
                 }
             case .running:
                 if task.startTime == nil || task.workerName == nil || task.finishTime != nil {
                     problems.append("running task \(task.id) lacks a start time or worker, or has a finish time")
                 }
             case .finished, .error, .skipped:
-                if task.finishTime == nil { problems.append("\(task.state.rawValue) task \(task.id) has no finish time") }
+                if task.finishTime == nil {
+                    problems.append("\(task.state.rawValue) task \(task.id) has no finish time")
+                }
             case .canceled, .accepted, .suspended:
                 break
             }

@@ -40,7 +40,9 @@ import Testing
                 } else {
                     for task in try await store.claim(worker: worker, limit: 2, at: Date()) {
                         claims.withLock { claims in
-                            if claims.updateValue(worker, forKey: task.id) != nil { duplicates.withLock { $0.append(task.id) } }
+                            if claims.updateValue(worker, forKey: task.id) != nil {
+                                duplicates.withLock { $0.append(task.id) }
+                            }
                         }
                         _ = try await store.finish(
                             [TaskCompletion(id: task.id, outcome: .finished(result: .null))],
