@@ -159,6 +159,11 @@ enum TwoProcesses {
         for task in tasks where task.error?.description.contains("locked") ?? false {
             count(PulpError.internalError("\(task.id): \(task.error!.description)"))
         }
+        let statistics = pulp.scheduler.statistics
+        warn(
+            "process \(role): scheduler dispatched \(statistics.dispatched), refused \(statistics.failedDispatches), "
+                + "retried \(statistics.storeErrors) store errors"
+        )
         print("lock_errors \(lockErrors.withLock { $0 })")
     }
 
