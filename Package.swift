@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PulpAPI", targets: ["PulpAPI"]),
         .library(name: "PulpKitTesting", targets: ["PulpKitTesting"]),
         .executable(name: "pulpkit-bench", targets: ["PulpKitBench"]),
+        .executable(name: "pulpkit-crashtest", targets: ["PulpKitCrashTest"]),
         .executable(name: "quickstart", targets: ["Quickstart"]),
     ],
     targets: [
@@ -34,6 +35,11 @@ let package = Package(
             name: "PulpKitBench",
             dependencies: ["PulpKit", "PulpKitTesting", "PulpFile", "PulpRPM"],
             path: "Benchmarks/PulpKitBench"
+        ),
+        .executableTarget(
+            name: "PulpKitCrashTest",
+            dependencies: ["PulpKit"],
+            path: "Benchmarks/PulpKitCrashTest"
         ),
         .executableTarget(
             name: "Quickstart",

@@ -173,7 +173,18 @@ struct CriteriaFilterTests {
         FilterCase(#"{"size": {"$not": {"$gt": 100}}}"#, false),
         FilterCase(#"{"missing": {"$not": {"$gt": 1}}}"#, true),
         FilterCase(#"{"name": {"$not": {"$regex": "^z", "$options": "i"}}}"#, false),
+        // Repeats that are not nested are accepted.
+        FilterCase(#"{"name": {"$regex": "^(Zo)+o{1}[a-z]*$"}}"#, true),
+        FilterCase(#"{"name": {"$regex": "(?:Z|Y)o{2,}"}}"#, true),
     ]
+
+    /// A pathological pattern the nesting check does not catch (overlapping alternatives under a repeat):
+    /// its match is abandoned after the progress budget instead of backtracking for about 2^40 steps.
+    @Test func aBacktrackingRegexIsAbandonedAsNoMatch() throws {
+        let criteria = try Criteria(json: ["filters": ["name": ["$regex": "^(a|a)*$"]]])
+        #expect(criteria.matches(["name": .string(String(repeating: "a", count: 40) + "b")]) == false)
+        #expect(criteria.matches(["name": "aaaa"]))
+    }
 
     @Test(arguments: regexAndNotCases)
     func regexesAndNegationsMatchStrings(_ testCase: FilterCase) throws {

@@ -200,6 +200,11 @@ public final class SQLiteContentStore: ContentStore {
         return Dictionary(rows, uniquingKeysWith: +)
     }
 
+    /// Every stored unit in insertion order, for crash and stress checks that must see orphans too.
+    package func allUnits() async throws -> [ContentUnit] {
+        try await executor.read { try $0.rows("SELECT \(Self.columns) FROM content_units ORDER BY seq", [], Self.unit) }
+    }
+
     /// Reads one unit row (columns in the order of `columns`).
     private static func unit(_ row: SQLiteRow) throws -> ContentUnit {
         ContentUnit(

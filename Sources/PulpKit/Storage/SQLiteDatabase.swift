@@ -155,6 +155,13 @@ package final class SQLiteDatabase: Sendable {
         }
     }
 
+    /// What SQLite's `PRAGMA integrity_check` finds wrong with the file; empty when it is sound.
+    package func integrityProblems() throws -> [String] {
+        try read { connection in
+            try connection.rows("PRAGMA integrity_check") { $0.text(0) }.filter { $0 != "ok" }
+        }
+    }
+
     /// The schema version of `store` in this file: how many of its migrations have run.
     package func schemaVersion(of store: String) throws -> Int {
         try read { connection in

@@ -270,6 +270,25 @@ public final class SQLiteScheduleStore: ScheduleStore {
         )
         return (row.int64(0), call)
     }
+
+    /// Every stored call whose due column disagrees with its fields, described; empty when all agree.
+    ///
+    /// For crash and stress checks: `due_at` must be `next_due` for a call that will run (enabled, runs
+    /// left) and NULL for the others, whatever transaction last wrote the row.
+    package func integrityProblems() async throws -> [String] {
+        try await executor.read { connection in
+            try connection.rows(
+                """
+                SELECT id, enabled, remaining_runs, next_due, due_at FROM scheduled_calls
+                WHERE (due_at IS NOT NULL) != (enabled != 0 AND (remaining_runs IS NULL OR remaining_runs > 0))
+                    OR due_at != next_due
+                """
+            ) { row in
+                "schedule \(row.text(0)): enabled \(row.bool(1)), remaining \(row.optionalInt(2).map(String.init) ?? "-"), "
+                    + "next due \(row.double(3)), due at \(row.isNull(4) ? "NULL" : String(row.double(4)))"
+            }
+        }
+    }
 }
 
 /// A bounded map from schedule texts to their parsed intervals, shared by a store's reads.

@@ -299,6 +299,79 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
+    // MARK: - Integrity
+
+    /// Every way the stored queue breaks its own bookkeeping, described; empty when it is whole.
+    ///
+    /// For crash and stress checks: active tasks hold exactly one reservation row per resource and finished
+    /// tasks none; a waiting task's `blockers` counts the lines it is not at the head of; states agree with
+    /// their times and worker.
+    package func integrityProblems() async throws -> [String] {
+        try await executor.read { connection in
+            let tasks = try connection.rows("SELECT \(Self.columns) FROM tasks ORDER BY sequence", [], Self.task)
+            var lines: [String: [Int64]] = [:]
+            try connection.query("SELECT resource, sequence FROM task_reservations ORDER BY resource, sequence") {
+                lines[$0.text(0), default: []].append($0.int64(1))
+            }
+            let blockers = try Dictionary(
+                uniqueKeysWithValues: connection.rows("SELECT sequence, blockers FROM tasks WHERE state = 'waiting'") {
+                    ($0.int64(0), $0.int(1))
+                }
+            )
+            return Self.integrityProblems(tasks: tasks, lines: lines, blockers: blockers)
+        }
+    }
+
+    private static func integrityProblems(
+        tasks: [TaskStatus],
+        lines: [String: [Int64]],
+        blockers: [Int64: Int]
+    ) -> [String] {
+        var problems: [String] = []
+        let bySequence = Dictionary(uniqueKeysWithValues: tasks.map { ($0.sequence, $0) })
+        for (resource, line) in lines {
+            for sequence in line {
+                guard let task = bySequence[sequence] else {
+                    problems.append("reservation of \(resource) by missing task #\(sequence)")
+                    continue
+                }
+                if task.finishTime != nil { problems.append("finished task \(task.id) still reserves \(resource)") }
+                if !task.resources.contains(resource) { problems.append("task \(task.id) reserves \(resource)") }
+            }
+        }
+        for task in tasks {
+            let resources = Set(task.resources)
+            if task.finishTime == nil {
+                for resource in resources where !(lines[resource]?.contains(task.sequence) ?? false) {
+                    problems.append("active task \(task.id) has no reservation of \(resource)")
+                }
+            }
+            switch task.state {
+            case .waiting:
+                if task.startTime != nil || task.finishTime != nil {
+                    problems.append("waiting task \(task.id) has times")
+                }
+                let expected = resources.filter { (lines[$0]?.first ?? task.sequence) < task.sequence }.count
+                if blockers[task.sequence] != expected {
+                    problems.append(
+                        "waiting task \(task.id) has \(blockers[task.sequence] ?? -1) blockers, not \(expected)"
+                    )
+                }
+            case .running:
+                if task.startTime == nil || task.workerName == nil || task.finishTime != nil {
+                    problems.append("running task \(task.id) lacks a start time or worker, or has a finish time")
+                }
+            case .finished, .error, .skipped:
+                if task.finishTime == nil {
+                    problems.append("\(task.state.rawValue) task \(task.id) has no finish time")
+                }
+            case .canceled, .accepted, .suspended:
+                break
+            }
+        }
+        return problems
+    }
+
     // MARK: - Rows
 
     /// Ends every active task of `worker` in `error`, saying the worker was lost.
