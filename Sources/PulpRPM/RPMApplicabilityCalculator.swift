@@ -97,12 +97,11 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
     public func applicableUnits(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: [UnitID]] {
-        let applicable = repository.applicablePackages(to: profiles)
+        let packages = repository.applicablePackages(to: profiles)
+        let errata = repository.applicableErrata(given: packages)
         return [
-            RPMContentType.rpm: applicable.map { repository.packageIDs[Int($0)] },
-            RPMContentType.erratum: repository.applicableErrata(given: applicable).map {
-                repository.erratumIDs[Int($0)]
-            },
+            RPMContentType.rpm: packages.elements(of: repository.packageIDs),
+            RPMContentType.erratum: errata.elements(of: repository.erratumIDs),
         ]
     }
 }
@@ -142,16 +141,15 @@ final class PackageKeyTable: Sendable {
     }
 }
 
-/// An epoch, version and release packed for regeneration: the epoch, and where the version's and the
-/// release's bytes lie in an ``EVRArena``. Plain values, so arrays of them hold no references, and the bytes
-/// of neighbouring EVRs are neighbours in memory.
+/// An epoch, version and release packed for regeneration: the epoch, and where the order key of the version and
+/// release (see ``EVR``) lies in an ``EVRArena``. Plain values, so arrays of them hold no references, and the
+/// keys of neighbouring EVRs are neighbours in memory.
 struct PackedEVR: Sendable {
     let epoch: Int
     let start: Int32
-    let split: Int32
     let end: Int32
 
-    /// `EVR.compare` on packed EVRs whose bytes are in `bytesA` and `bytesB`: -1, 0 or 1.
+    /// `EVR.compare` on packed EVRs whose keys are in `bytesA` and `bytesB`: -1, 0 or 1.
     @inline(__always)
     static func compare(
         _ a: PackedEVR,
@@ -160,46 +158,29 @@ struct PackedEVR: Sendable {
         in bytesB: UnsafeBufferPointer<UInt8>
     ) -> Int {
         if a.epoch != b.epoch { return a.epoch < b.epoch ? -1 : 1 }
-        let version = rpmVersionCompare(
-            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.start)..<Int(a.split)]),
-            UnsafeBufferPointer(rebasing: bytesB[Int(b.start)..<Int(b.split)])
+        return compareOrderKeys(
+            UnsafeBufferPointer(rebasing: bytesA[Int(a.start)..<Int(a.end)]),
+            UnsafeBufferPointer(rebasing: bytesB[Int(b.start)..<Int(b.end)])
         )
-        if version != 0 { return version }
-        return rpmVersionCompare(
-            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.split)..<Int(a.end)]),
-            UnsafeBufferPointer(rebasing: bytesB[Int(b.split)..<Int(b.end)])
-        )
-    }
-
-    /// Whether the two have the same epoch and byte for byte the same version and release (NEVRA matching).
-    static func isIdentical(
-        _ a: PackedEVR,
-        in bytesA: UnsafeBufferPointer<UInt8>,
-        _ b: PackedEVR,
-        in bytesB: UnsafeBufferPointer<UInt8>
-    ) -> Bool {
-        a.epoch == b.epoch && a.split - a.start == b.split - b.start && a.end - a.start == b.end - b.start
-            && bytesA[Int(a.start)..<Int(a.end)].elementsEqual(bytesB[Int(b.start)..<Int(b.end)])
     }
 }
 
-/// The bytes of many EVRs, one after another.
+/// The order keys of many EVRs, one after another.
 struct EVRArena {
     var bytes: [UInt8] = []
 
     mutating func append(epoch: Int, version: String, release: String) -> PackedEVR {
         let start = Int32(bytes.count)
-        bytes.append(contentsOf: version.utf8)
-        let split = Int32(bytes.count)
-        bytes.append(contentsOf: release.utf8)
-        return PackedEVR(epoch: epoch, start: start, split: split, end: Int32(bytes.count))
+        appendVersionOrderKey(version, to: &bytes)
+        appendVersionOrderKey(release, to: &bytes)
+        return PackedEVR(epoch: epoch, start: start, end: Int32(bytes.count))
     }
 
-    /// Copies `evr`'s bytes from `source` to the end of this arena.
+    /// Copies `evr`'s key from `source` to the end of this arena.
     mutating func append(_ evr: PackedEVR, from source: UnsafeBufferPointer<UInt8>) -> PackedEVR {
         let start = Int32(bytes.count)
-        bytes.append(contentsOf: source[Int(evr.start)..<Int(evr.end)])
-        return PackedEVR(epoch: evr.epoch, start: start, split: start + evr.split - evr.start, end: Int32(bytes.count))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[Int(evr.start)..<Int(evr.end)]))
+        return PackedEVR(epoch: evr.epoch, start: start, end: Int32(bytes.count))
     }
 }
 
@@ -270,19 +251,28 @@ public struct InstalledPackages: Sendable {
             evrs.append(arena.append(epoch: epoch, version: version, release: release))
         }
         let numbers = keys.numbers(for: packageKeys)
-        // Keep the newest EVR per key: sort by key, newest first, and take the first of each run.
+        // Keep the newest EVR per key: sort (key, position) pairs as integers, then take the newest of each run.
+        let order = numbers.indices.map { UInt64(UInt32(numbers[$0])) << 32 | UInt64($0) }.sorted()
         var kept: [Int32] = []
         var keptEVRs: [PackedEVR] = []
         var packed = EVRArena()
+        kept.reserveCapacity(order.count)
+        keptEVRs.reserveCapacity(order.count)
         packed.bytes.reserveCapacity(arena.bytes.count)
         arena.bytes.withUnsafeBufferPointer { bytes in
-            let order = numbers.indices.sorted { a, b in
-                if numbers[a] != numbers[b] { return numbers[a] < numbers[b] }
-                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
-            }
-            for index in order where kept.last != numbers[index] {
-                kept.append(numbers[index])
-                keptEVRs.append(packed.append(evrs[index], from: bytes))
+            var run = 0
+            while run < order.count {
+                let key = Int32(truncatingIfNeeded: order[run] >> 32)
+                var newest = Int(truncatingIfNeeded: order[run] & 0xFFFF_FFFF)
+                var next = run + 1
+                while next < order.count, Int32(truncatingIfNeeded: order[next] >> 32) == key {
+                    let candidate = Int(truncatingIfNeeded: order[next] & 0xFFFF_FFFF)
+                    if PackedEVR.compare(evrs[candidate], in: bytes, evrs[newest], in: bytes) > 0 { newest = candidate }
+                    next += 1
+                }
+                kept.append(key)
+                keptEVRs.append(packed.append(evrs[newest], from: bytes))
+                run = next
             }
         }
         self.keys = kept
@@ -375,27 +365,23 @@ public struct RPMRepositoryIndex: Sendable {
         groupStarts = starts
         evrBytes = packed.bytes
 
-        // Invert the pkglists: which errata name each package of this repository (NEVRA for NEVRA).
-        let listedKeys = keys.numbers(for: pkglists.flatMap { $0.map { PackageKey(name: $0.name, arch: $0.arch) } })
+        // Invert the pkglists: which errata name each package of this repository, NEVRA for NEVRA (textually:
+        // order keys would match `1.01` with `1.1`). Packages sharing a NEVRA are chained by `sameNEVRA`.
+        var firstWithNEVRA: [NEVRA: Int32] = [:]
+        firstWithNEVRA.reserveCapacity(nevras.count)
+        var sameNEVRA = [Int32](repeating: -1, count: nevras.count)
+        for package in nevras.indices.reversed() {
+            if let next = firstWithNEVRA.updateValue(Int32(package), forKey: nevras[package]) {
+                sameNEVRA[package] = next
+            }
+        }
         var named: [[Int32]] = Array(repeating: [], count: nevras.count)
-        var position = 0
-        var wanted = EVRArena()
-        packed.bytes.withUnsafeBufferPointer { bytes in
-            for (erratum, packages) in pkglists.enumerated() {
-                for nevra in packages {
-                    let key = Int(listedKeys[position])
-                    position += 1
-                    guard key < keyCount else { continue }
-                    wanted.bytes.removeAll(keepingCapacity: true)
-                    let evr = wanted.append(epoch: nevra.epoch, version: nevra.version, release: nevra.release)
-                    wanted.bytes.withUnsafeBufferPointer { wantedBytes in
-                        for candidate in candidates[Int(starts[key])..<Int(starts[key + 1])]
-                        where PackedEVR.isIdentical(candidate.evr, in: bytes, evr, in: wantedBytes) {
-                            if named[Int(candidate.package)].last != Int32(erratum) {
-                                named[Int(candidate.package)].append(Int32(erratum))
-                            }
-                        }
-                    }
+        for (erratum, packages) in pkglists.enumerated() {
+            for nevra in packages {
+                var package = firstWithNEVRA[nevra] ?? -1
+                while package >= 0 {
+                    if named[Int(package)].last != Int32(erratum) { named[Int(package)].append(Int32(erratum)) }
+                    package = sameNEVRA[Int(package)]
                 }
             }
         }
@@ -419,9 +405,9 @@ public struct RPMRepositoryIndex: Sendable {
     /// How many packages and errata the index holds.
     public var counts: (packages: Int, errata: Int) { (packageIDs.count, erratumIDs.count) }
 
-    /// The numbers of the packages newer than what `installed` has of their name and architecture, ascending.
-    func applicablePackages(to installed: InstalledPackages) -> [Int32] {
-        var result: [Int32] = []
+    /// The packages newer than what `installed` has of their name and architecture, as a set of package numbers.
+    func applicablePackages(to installed: InstalledPackages) -> NumberSet {
+        var result = NumberSet(capacity: packageIDs.count)
         let keyCount = groupStarts.count - 1
         groupStarts.withUnsafeBufferPointer { starts in
             candidates.withUnsafeBufferPointer { candidates in
@@ -434,7 +420,7 @@ public struct RPMRepositoryIndex: Sendable {
                                 PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes)
                                     > 0
                             {
-                                result.append(candidates[index].package)
+                                result.insert(Int(candidates[index].package))
                                 index += 1
                             }
                         }
@@ -442,23 +428,20 @@ public struct RPMRepositoryIndex: Sendable {
                 }
             }
         }
-        result.sort()
         return result
     }
 
-    /// The numbers of the errata naming one of `packages`, ascending.
-    func applicableErrata(given packages: [Int32]) -> [Int32] {
-        guard !erratumIDs.isEmpty, !packages.isEmpty else { return [] }
-        var seen = [Bool](repeating: false, count: erratumIDs.count)
-        var result: [Int32] = []
-        for package in packages {
-            let range = Int(errataStarts[Int(package)])..<Int(errataStarts[Int(package) + 1])
-            for erratum in errata[range] where !seen[Int(erratum)] {
-                seen[Int(erratum)] = true
-                result.append(erratum)
+    /// The errata naming one of `packages`, as a set of erratum numbers.
+    func applicableErrata(given packages: NumberSet) -> NumberSet {
+        var result = NumberSet(capacity: erratumIDs.count)
+        guard !erratumIDs.isEmpty else { return result }
+        errataStarts.withUnsafeBufferPointer { starts in
+            errata.withUnsafeBufferPointer { errata in
+                packages.forEach { package in
+                    for index in Int(starts[package])..<Int(starts[package + 1]) { result.insert(Int(errata[index])) }
+                }
             }
         }
-        result.sort()
         return result
     }
 
@@ -473,6 +456,41 @@ public struct RPMRepositoryIndex: Sendable {
                 result.append(nevra)
             }
         }
+        return result
+    }
+}
+
+/// A set of small non-negative numbers (package or erratum numbers of one index), one bit each: inserting is a
+/// store, and members come out ascending without sorting.
+struct NumberSet {
+    private var words: [UInt64]
+
+    /// An empty set for numbers below `capacity`.
+    init(capacity: Int) { words = [UInt64](repeating: 0, count: (capacity + 63) / 64) }
+
+    @inline(__always)
+    mutating func insert(_ number: Int) { words[number >> 6] |= 1 << UInt64(number & 63) }
+
+    /// How many numbers the set holds.
+    var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Calls `body` with each member, ascending.
+    @inline(__always)
+    func forEach(_ body: (Int) -> Void) {
+        for (position, word) in words.enumerated() where word != 0 {
+            var rest = word
+            while rest != 0 {
+                body(position << 6 | rest.trailingZeroBitCount)
+                rest &= rest - 1
+            }
+        }
+    }
+
+    /// `values` at the members' positions, in ascending order of position.
+    func elements<Value>(of values: [Value]) -> [Value] {
+        var result: [Value] = []
+        result.reserveCapacity(count)
+        values.withUnsafeBufferPointer { values in forEach { result.append(values[$0]) } }
         return result
     }
 }

@@ -43,11 +43,11 @@ public final class InMemoryContentStore: ContentStore {
     /// A repository's units of `types` (every type when empty), ordered by id.
     public func units(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnit] {
         tables.withLock { tables in
-            (tables.associations[repository] ?? []).compactMap { id in
+            // Sorting the ids rather than the units moves 16-byte values instead of whole units.
+            (tables.associations[repository].map(Array.init) ?? []).sorted().compactMap { id in
                 tables.units[id].flatMap { types.isEmpty || types.contains($0.typeID) ? $0 : nil }
             }
         }
-        .sorted { $0.id < $1.id }
     }
 
     /// Adds the existing units among `ids` to a repository; returns how many were new to it.
