@@ -14,9 +14,6 @@ public import PulpKit
 /// Profiles of type `rpm` are lists of `{"name", "epoch", "version", "release", "arch", "vendor"}`; they are
 /// normalised by sorting on those fields, so the same package set always hashes alike. Modules come later.
 public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
-    /// The names and architectures seen so far, numbered, so indexes and profiles meet on integers.
-    let keys = PackageKeyTable()
-
     /// Creates the calculator.
     public init() {}
 
@@ -85,14 +82,14 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// Indexes a repository's `rpm` and `erratum` units.
     public func makeIndex(units: [ContentUnit]) -> RPMRepositoryIndex {
-        RPMRepositoryIndex(units: units, keys: keys)
+        RPMRepositoryIndex(units: units)
     }
 
     /// Reads the installed packages, keeping the newest EVR of each name and architecture.
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if an entry is malformed.
     public func prepare(profiles: [String: JSONValue]) throws(PulpError) -> InstalledPackages {
-        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]), keys: keys)
+        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]))
     }
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
@@ -106,39 +103,71 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
     }
 }
 
-/// A name and an architecture: what an installed package and a repository package must share.
-struct PackageKey: Hashable, Sendable {
-    let name: String
-    let arch: String
-}
+/// Names and architectures, what an installed package and a repository package must share, written one after
+/// another as `name` 0xFF `arch` (0xFF never occurs in UTF-8, so the pair is unambiguous) and hashed, so that
+/// profiles and indexes meet on sorted 64-bit hashes. Nothing is shared between them: profiles are prepared
+/// concurrently without a lock, and a hash match is confirmed byte for byte.
+struct PackageKeyArena {
+    var bytes: [UInt8] = []
+    /// Where each key starts in ``bytes``; key `k` ends where key `k + 1` starts.
+    var starts: [Int32] = [0]
 
-/// Numbers every name and architecture it is asked about, once: indexes and prepared profiles then meet on
-/// array positions instead of hashing strings in the hot loop. It only grows (by the distinct names and
-/// architectures a deployment ever sees: tens of thousands, a few MB).
-final class PackageKeyTable: Sendable {
-    private struct Table {
-        /// For each name, its architectures and their numbers: a name has one to three, so only the name is
-        /// hashed.
-        var byName: [String: [(arch: String, number: Int32)]] = [:]
-        var count: Int32 = 0
+    /// Appends the key of `name` and `arch` and returns its hash (64-bit FNV-1a).
+    mutating func append(name: String, arch: String) -> UInt64 {
+        let start = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(0xFF)
+        bytes.append(contentsOf: arch.utf8)
+        starts.append(Int32(bytes.count))
+        return bytes.withUnsafeBufferPointer { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in UnsafeBufferPointer(rebasing: bytes[start...]) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
     }
 
-    private let table = PulpMutex(Table())
+    /// Copies key `key` of `source` to the end of this arena.
+    mutating func append(_ key: Int, of source: PackageKeyArena) {
+        bytes.append(contentsOf: source.bytes[Int(source.starts[key])..<Int(source.starts[key + 1])])
+        starts.append(Int32(bytes.count))
+    }
 
-    /// The numbers of `keys`, assigning new ones as needed, under one lock.
-    func numbers(for keys: [PackageKey]) -> [Int32] {
-        table.withLock { table in
-            keys.map { key in
-                if let number = table.byName[key.name]?.first(where: { $0.arch == key.arch })?.number {
-                    return number
-                }
-                let number = table.count
-                table.count += 1
-                table.byName[key.name, default: []].append((key.arch, number))
-                return number
+    /// Whether key `a` of `self` and key `b` of `other` are the same bytes.
+    func key(_ a: Int, equals b: Int, of other: PackageKeyArena) -> Bool {
+        bytes.withUnsafeBufferPointer { bytesA in
+            other.bytes.withUnsafeBufferPointer { bytesB in
+                compareOrderKeys(
+                    UnsafeBufferPointer(rebasing: bytesA[Int(starts[a])..<Int(starts[a + 1])]),
+                    UnsafeBufferPointer(rebasing: bytesB[Int(other.starts[b])..<Int(other.starts[b + 1])])
+                ) == 0
             }
         }
     }
+}
+
+/// Orders entries by the hash of their name and architecture, then groups each run of equal hashes by exact key
+/// (a run longer than one is almost always one package installed or built several times; a real collision
+/// only makes a run longer). Returns each group's members, the groups in hash order.
+private func groupsByKey(hashes: [UInt64], keys: PackageKeyArena) -> [(hash: UInt64, members: [Int])] {
+    let order = hashes.indices.sorted { hashes[$0] != hashes[$1] ? hashes[$0] < hashes[$1] : $0 < $1 }
+    var groups: [(hash: UInt64, members: [Int])] = []
+    groups.reserveCapacity(order.count)
+    var run = 0
+    while run < order.count {
+        let hash = hashes[order[run]]
+        var end = run + 1
+        while end < order.count, hashes[order[end]] == hash { end += 1 }
+        let firstGroup = groups.count
+        for position in order[run..<end] {
+            if let group = groups[firstGroup...].firstIndex(where: { keys.key($0.members[0], equals: position, of: keys) }) {
+                groups[group].members.append(position)
+            } else {
+                groups.append((hash, [position]))
+            }
+        }
+        run = end
+    }
+    return groups
 }
 
 /// An epoch, version and release packed for regeneration: the epoch, and where the order key of the version and
@@ -186,8 +215,9 @@ struct EVRArena {
 
 /// The newest installed EVR of each name and architecture of a consumer's RPM profile.
 public struct InstalledPackages: Sendable {
-    /// One entry per name and architecture: its number in the calculator's key table, and its newest EVR.
-    let keys: [Int32]
+    /// One entry per name and architecture, ascending by hash: the hash, the key and the newest EVR.
+    let hashes: [UInt64]
+    let keys: PackageKeyArena
     let evrs: [PackedEVR]
     /// The bytes of ``evrs``.
     let bytes: [UInt8]
@@ -195,14 +225,17 @@ public struct InstalledPackages: Sendable {
     /// Reads an `rpm` profile (a list of package objects).
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if it is not a list of well-formed package objects.
-    init(profile: JSONValue, keys: PackageKeyTable) throws(PulpError) {
+    init(profile: JSONValue) throws(PulpError) {
         guard case .array(let list) = profile else {
             throw PulpError.invalid("profile", "an rpm profile must be a list of packages, got \(profile.typeName)")
         }
-        var packageKeys: [PackageKey] = []
+        var hashes: [UInt64] = []
+        var packageKeys = PackageKeyArena()
         var evrs: [PackedEVR] = []
         var arena = EVRArena()
-        packageKeys.reserveCapacity(list.count)
+        hashes.reserveCapacity(list.count)
+        packageKeys.starts.reserveCapacity(list.count + 1)
+        packageKeys.bytes.reserveCapacity(list.count * 20)
         evrs.reserveCapacity(list.count)
         arena.bytes.reserveCapacity(list.count * 16)
         for (position, entry) in list.enumerated() {
@@ -247,41 +280,33 @@ public struct InstalledPackages: Sendable {
                 }
                 throw PulpError.invalid("profile", "entry \(position) is malformed")
             }
-            packageKeys.append(PackageKey(name: name, arch: arch))
+            hashes.append(packageKeys.append(name: name, arch: arch))
             evrs.append(arena.append(epoch: epoch, version: version, release: release))
         }
-        let numbers = keys.numbers(for: packageKeys)
-        // Keep the newest EVR per key: sort (key, position) pairs as integers, then take the newest of each run.
-        let order = numbers.indices.map { UInt64(UInt32(numbers[$0])) << 32 | UInt64($0) }.sorted()
-        var kept: [Int32] = []
+        // Keep the newest EVR per name and architecture.
+        var keptHashes: [UInt64] = []
+        var keptKeys = PackageKeyArena()
         var keptEVRs: [PackedEVR] = []
         var packed = EVRArena()
-        kept.reserveCapacity(order.count)
-        keptEVRs.reserveCapacity(order.count)
         packed.bytes.reserveCapacity(arena.bytes.count)
         arena.bytes.withUnsafeBufferPointer { bytes in
-            var run = 0
-            while run < order.count {
-                let key = Int32(truncatingIfNeeded: order[run] >> 32)
-                var newest = Int(truncatingIfNeeded: order[run] & 0xFFFF_FFFF)
-                var next = run + 1
-                while next < order.count, Int32(truncatingIfNeeded: order[next] >> 32) == key {
-                    let candidate = Int(truncatingIfNeeded: order[next] & 0xFFFF_FFFF)
-                    if PackedEVR.compare(evrs[candidate], in: bytes, evrs[newest], in: bytes) > 0 { newest = candidate }
-                    next += 1
+            for group in groupsByKey(hashes: hashes, keys: packageKeys) {
+                let newest = group.members.dropFirst().reduce(group.members[0]) { newest, candidate in
+                    PackedEVR.compare(evrs[candidate], in: bytes, evrs[newest], in: bytes) > 0 ? candidate : newest
                 }
-                kept.append(key)
+                keptHashes.append(group.hash)
+                keptKeys.append(newest, of: packageKeys)
                 keptEVRs.append(packed.append(evrs[newest], from: bytes))
-                run = next
             }
         }
-        self.keys = kept
+        self.hashes = keptHashes
+        self.keys = keptKeys
         self.evrs = keptEVRs
         self.bytes = packed.bytes
     }
 
     /// How many distinct names and architectures are installed.
-    public var count: Int { keys.count }
+    public var count: Int { hashes.count }
 }
 
 /// A repository's RPM content, arranged for applicability: for each name and architecture, the packages
@@ -297,8 +322,10 @@ public struct RPMRepositoryIndex: Sendable {
     let packageIDs: [UnitID]
     /// The `erratum` units' ids, ascending; positions are the errata's numbers.
     let erratumIDs: [UnitID]
-    /// Candidates grouped by key number, each group newest first: key `k`'s group is
-    /// `candidates[groupStarts[k]..<groupStarts[k + 1]]`; keys numbered after the index was built have none.
+    /// One group per name and architecture, ascending by hash: group `g` has hash `groupHashes[g]`, key
+    /// `groupKeys` key `g`, and its packages newest first in `candidates[groupStarts[g]..<groupStarts[g + 1]]`.
+    let groupHashes: [UInt64]
+    let groupKeys: PackageKeyArena
     let groupStarts: [Int32]
     let candidates: [Candidate]
     /// The bytes of the candidates' EVRs, in candidate order.
@@ -307,13 +334,9 @@ public struct RPMRepositoryIndex: Sendable {
     let errataStarts: [Int32]
     let errata: [Int32]
 
-    /// Indexes `units` (ordered by id) with a fresh key table; units of other types, and packages or pkglist
-    /// entries missing a field, are left out.
+    /// Indexes `units` (ordered by id); units of other types, and packages or pkglist entries missing a field,
+    /// are left out.
     public init(units: [ContentUnit]) {
-        self.init(units: units, keys: PackageKeyTable())
-    }
-
-    init(units: [ContentUnit], keys: PackageKeyTable) {
         var packageIDs: [UnitID] = []
         var nevras: [NEVRA] = []
         var erratumIDs: [UnitID] = []
@@ -344,23 +367,33 @@ public struct RPMRepositoryIndex: Sendable {
             pkglists = order.map { pkglists[$0] }
         }
 
-        // Group the packages by key number, newest first.
-        let packageKeys = keys.numbers(for: nevras.map { PackageKey(name: $0.name, arch: $0.arch) })
+        // Group the packages by name and architecture, groups by hash, each group newest first.
+        var packageKeys = PackageKeyArena()
+        let hashes = nevras.map { packageKeys.append(name: $0.name, arch: $0.arch) }
         var arena = EVRArena()
         let evrs = nevras.map { arena.append(epoch: $0.epoch, version: $0.version, release: $0.release) }
-        let keyCount = Int((packageKeys.max() ?? -1) + 1)
-        var starts = [Int32](repeating: 0, count: keyCount + 1)
-        for key in packageKeys { starts[Int(key) + 1] += 1 }
-        for key in 0..<keyCount { starts[key + 1] += starts[key] }
+        var groupHashes: [UInt64] = []
+        var groupKeys = PackageKeyArena()
+        var starts: [Int32] = [0]
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(nevras.count)
         var packed = EVRArena()
         packed.bytes.reserveCapacity(arena.bytes.count)
-        let candidates = arena.bytes.withUnsafeBufferPointer { bytes in
-            let order = nevras.indices.sorted { a, b in
-                if packageKeys[a] != packageKeys[b] { return packageKeys[a] < packageKeys[b] }
-                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+        arena.bytes.withUnsafeBufferPointer { bytes in
+            for group in groupsByKey(hashes: hashes, keys: packageKeys) {
+                let newestFirst = group.members.sorted { a, b in
+                    PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+                }
+                for package in newestFirst {
+                    candidates.append(Candidate(evr: packed.append(evrs[package], from: bytes), package: Int32(package)))
+                }
+                groupHashes.append(group.hash)
+                groupKeys.append(group.members[0], of: packageKeys)
+                starts.append(Int32(candidates.count))
             }
-            return order.map { Candidate(evr: packed.append(evrs[$0], from: bytes), package: Int32($0)) }
         }
+        self.groupHashes = groupHashes
+        self.groupKeys = groupKeys
         self.candidates = candidates
         groupStarts = starts
         evrBytes = packed.bytes
@@ -408,20 +441,36 @@ public struct RPMRepositoryIndex: Sendable {
     /// The packages newer than what `installed` has of their name and architecture, as a set of package numbers.
     func applicablePackages(to installed: InstalledPackages) -> NumberSet {
         var result = NumberSet(capacity: packageIDs.count)
-        let keyCount = groupStarts.count - 1
-        groupStarts.withUnsafeBufferPointer { starts in
-            candidates.withUnsafeBufferPointer { candidates in
-                evrBytes.withUnsafeBufferPointer { repositoryBytes in
-                    installed.bytes.withUnsafeBufferPointer { installedBytes in
-                        for (key, evr) in zip(installed.keys, installed.evrs) where Int(key) < keyCount {
-                            var index = Int(starts[Int(key)])
-                            let end = Int(starts[Int(key) + 1])
-                            while index < end,
-                                PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes)
-                                    > 0
-                            {
-                                result.insert(Int(candidates[index].package))
-                                index += 1
+        // Both sides are ascending by hash: one walk over them pairs each installed package with its group.
+        groupHashes.withUnsafeBufferPointer { groupHashes in
+            groupStarts.withUnsafeBufferPointer { starts in
+                candidates.withUnsafeBufferPointer { candidates in
+                    evrBytes.withUnsafeBufferPointer { repositoryBytes in
+                        installed.bytes.withUnsafeBufferPointer { installedBytes in
+                            var group = 0
+                            for (position, hash) in installed.hashes.enumerated() {
+                                while group < groupHashes.count, groupHashes[group] < hash { group += 1 }
+                                var match = group
+                                while match < groupHashes.count, groupHashes[match] == hash,
+                                    !groupKeys.key(match, equals: position, of: installed.keys)
+                                {
+                                    match += 1
+                                }
+                                guard match < groupHashes.count, groupHashes[match] == hash else { continue }
+                                let evr = installed.evrs[position]
+                                var index = Int(starts[match])
+                                let end = Int(starts[match + 1])
+                                while index < end,
+                                    PackedEVR.compare(
+                                        candidates[index].evr,
+                                        in: repositoryBytes,
+                                        evr,
+                                        in: installedBytes
+                                    ) > 0
+                                {
+                                    result.insert(Int(candidates[index].package))
+                                    index += 1
+                                }
                             }
                         }
                     }

@@ -1,5 +1,3 @@
-import Foundation
-
 // Today's rpm version comparison (rpm >= 4.15: `~` and `^`), written against the UTF-8 bytes of both strings.
 //
 // A version is read as a sequence of tokens: separators (every byte that is not an ASCII letter, an ASCII digit,
@@ -154,7 +152,7 @@ private enum OrderKeyByte {
 /// and a 0x00, digit runs 0x10 + their significant digit count then the digits) ended by 0x02, which stands for
 /// the end of the string: `~` < end < `^` < letters < digits, as in rpm. The end byte makes keys prefix-free, so a
 /// version's key followed by a release's key orders by version, then release. Built once per EVR, a key turns each
-/// later comparison into one `memcmp`.
+/// later comparison into one comparison of short byte strings.
 func appendVersionOrderKey(utf8 bytes: UnsafeBufferPointer<UInt8>, to key: inout [UInt8]) {
     let count = bytes.count
     var i = 0
@@ -200,15 +198,25 @@ func appendVersionOrderKey(_ version: String, to key: inout [UInt8]) {
     }
 }
 
-/// Compares two order keys byte by byte, a proper prefix first: -1, 0 or 1. Keys sharing their storage are equal
+/// Compares two order keys byte by byte (as `memcmp` does), a proper prefix first: -1, 0 or 1. Keys sharing their storage are equal
 /// at once.
 @inline(__always)
 func compareOrderKeys(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
     if a.baseAddress == b.baseAddress, a.count == b.count { return 0 }
     let shorter = min(a.count, b.count)
-    if shorter > 0, let baseA = a.baseAddress, let baseB = b.baseAddress {
-        let order = memcmp(baseA, baseB, shorter)
-        if order != 0 { return order < 0 ? -1 : 1 }
+    var index = 0
+    if shorter >= 8, let baseA = UnsafeRawPointer(a.baseAddress), let baseB = UnsafeRawPointer(b.baseAddress) {
+        // Eight bytes at a time, as big-endian integers (keys are short: a call to memcmp would cost more).
+        while index + 8 <= shorter {
+            let wordA = UInt64(bigEndian: baseA.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let wordB = UInt64(bigEndian: baseB.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if wordA != wordB { return wordA < wordB ? -1 : 1 }
+            index += 8
+        }
+    }
+    while index < shorter {
+        if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+        index += 1
     }
     return a.count == b.count ? 0 : a.count < b.count ? -1 : 1
 }
