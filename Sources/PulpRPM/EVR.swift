@@ -5,7 +5,7 @@ public import PulpKit
 ///
 /// An EVR keeps the order key of its version and release (their rpm tokens as bytes, built when either is set),
 /// so comparing, equating and hashing EVRs never scans the strings again: comparing two EVRs of the same epoch is
-/// one `memcmp`.
+/// one comparison of two short byte strings, eight bytes at a time.
 public struct EVR: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The epoch; a missing or empty epoch is 0. Epochs compare as numbers, so `10` is newer than `9`.
     public var epoch: Int

@@ -121,7 +121,9 @@ struct PackageKeyArena {
         starts.append(Int32(bytes.count))
         return bytes.withUnsafeBufferPointer { bytes in
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in UnsafeBufferPointer(rebasing: bytes[start...]) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            for byte in UnsafeBufferPointer(rebasing: bytes[start...]) {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
             return hash
         }
     }
@@ -145,29 +147,49 @@ struct PackageKeyArena {
     }
 }
 
-/// Orders entries by the hash of their name and architecture, then groups each run of equal hashes by exact key
-/// (a run longer than one is almost always one package installed or built several times; a real collision
-/// only makes a run longer). Returns each group's members, the groups in hash order.
-private func groupsByKey(hashes: [UInt64], keys: PackageKeyArena) -> [(hash: UInt64, members: [Int])] {
-    let order = hashes.indices.sorted { hashes[$0] != hashes[$1] ? hashes[$0] < hashes[$1] : $0 < $1 }
-    var groups: [(hash: UInt64, members: [Int])] = []
-    groups.reserveCapacity(order.count)
-    var run = 0
-    while run < order.count {
-        let hash = hashes[order[run]]
-        var end = run + 1
-        while end < order.count, hashes[order[end]] == hash { end += 1 }
-        let firstGroup = groups.count
-        for position in order[run..<end] {
-            if let group = groups[firstGroup...].firstIndex(where: { keys.key($0.members[0], equals: position, of: keys) }) {
-                groups[group].members.append(position)
-            } else {
-                groups.append((hash, [position]))
-            }
+/// Entries grouped by name and architecture, the groups ascending by hash: group `g` is
+/// `order[starts[g]..<starts[g + 1]]`, with hash `hashes[g]`. One flat array, so grouping allocates nothing per
+/// group.
+struct PackageKeyGroups {
+    var order: [Int] = []
+    var starts: [Int] = [0]
+    var hashes: [UInt64] = []
+
+    /// Sorts entries by the hash of their key, then splits each run of equal hashes by exact key (a run longer
+    /// than one is almost always one package installed or built several times; a real collision only makes a
+    /// run longer).
+    init(hashes entryHashes: [UInt64], keys: PackageKeyArena) {
+        order = entryHashes.indices.sorted {
+            entryHashes[$0] != entryHashes[$1] ? entryHashes[$0] < entryHashes[$1] : $0 < $1
         }
-        run = end
+        starts.reserveCapacity(order.count + 1)
+        hashes.reserveCapacity(order.count)
+        var run = 0
+        while run < order.count {
+            let hash = entryHashes[order[run]]
+            var end = run + 1
+            while end < order.count, entryHashes[order[end]] == hash { end += 1 }
+            var start = run
+            while start < end {
+                // Move the entries with the same key as `order[start]` next to it.
+                var next = start + 1
+                for position in (start + 1)..<end where keys.key(order[position], equals: order[start], of: keys) {
+                    order.swapAt(position, next)
+                    next += 1
+                }
+                hashes.append(hash)
+                starts.append(next)
+                start = next
+            }
+            run = end
+        }
     }
-    return groups
+
+    /// How many groups there are.
+    var count: Int { hashes.count }
+
+    /// The entries of group `group`.
+    func members(of group: Int) -> ArraySlice<Int> { order[starts[group]..<starts[group + 1]] }
 }
 
 /// An epoch, version and release packed for regeneration: the epoch, and where the order key of the version and
@@ -290,11 +312,13 @@ public struct InstalledPackages: Sendable {
         var packed = EVRArena()
         packed.bytes.reserveCapacity(arena.bytes.count)
         arena.bytes.withUnsafeBufferPointer { bytes in
-            for group in groupsByKey(hashes: hashes, keys: packageKeys) {
-                let newest = group.members.dropFirst().reduce(group.members[0]) { newest, candidate in
+            let groups = PackageKeyGroups(hashes: hashes, keys: packageKeys)
+            for group in 0..<groups.count {
+                let members = groups.members(of: group)
+                let newest = members.dropFirst().reduce(members.first!) { newest, candidate in
                     PackedEVR.compare(evrs[candidate], in: bytes, evrs[newest], in: bytes) > 0 ? candidate : newest
                 }
-                keptHashes.append(group.hash)
+                keptHashes.append(groups.hashes[group])
                 keptKeys.append(newest, of: packageKeys)
                 keptEVRs.append(packed.append(evrs[newest], from: bytes))
             }
@@ -380,15 +404,19 @@ public struct RPMRepositoryIndex: Sendable {
         var packed = EVRArena()
         packed.bytes.reserveCapacity(arena.bytes.count)
         arena.bytes.withUnsafeBufferPointer { bytes in
-            for group in groupsByKey(hashes: hashes, keys: packageKeys) {
-                let newestFirst = group.members.sorted { a, b in
+            let groups = PackageKeyGroups(hashes: hashes, keys: packageKeys)
+            for group in 0..<groups.count {
+                let members = groups.members(of: group)
+                let newestFirst = members.sorted { a, b in
                     PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
                 }
                 for package in newestFirst {
-                    candidates.append(Candidate(evr: packed.append(evrs[package], from: bytes), package: Int32(package)))
+                    candidates.append(
+                        Candidate(evr: packed.append(evrs[package], from: bytes), package: Int32(package))
+                    )
                 }
-                groupHashes.append(group.hash)
-                groupKeys.append(group.members[0], of: packageKeys)
+                groupHashes.append(groups.hashes[group])
+                groupKeys.append(members.first!, of: packageKeys)
                 starts.append(Int32(candidates.count))
             }
         }
@@ -486,7 +514,7 @@ public struct RPMRepositoryIndex: Sendable {
         guard !erratumIDs.isEmpty else { return result }
         errataStarts.withUnsafeBufferPointer { starts in
             errata.withUnsafeBufferPointer { errata in
-                packages.forEach { package in
+                packages.forEachMember { package in
                     for index in Int(starts[package])..<Int(starts[package + 1]) { result.insert(Int(errata[index])) }
                 }
             }
@@ -525,7 +553,7 @@ struct NumberSet {
 
     /// Calls `body` with each member, ascending.
     @inline(__always)
-    func forEach(_ body: (Int) -> Void) {
+    func forEachMember(_ body: (Int) -> Void) {
         for (position, word) in words.enumerated() where word != 0 {
             var rest = word
             while rest != 0 {
@@ -539,7 +567,7 @@ struct NumberSet {
     func elements<Value>(of values: [Value]) -> [Value] {
         var result: [Value] = []
         result.reserveCapacity(count)
-        values.withUnsafeBufferPointer { values in forEach { result.append(values[$0]) } }
+        values.withUnsafeBufferPointer { values in forEachMember { result.append(values[$0]) } }
         return result
     }
 }

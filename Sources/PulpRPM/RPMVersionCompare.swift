@@ -8,9 +8,9 @@
 //
 // Digit runs compare as unbounded numbers (leading zeros dropped, the longer run wins, then byte order); letter
 // runs compare by ASCII byte order, case-sensitively, a proper prefix first. Two versions are therefore equal
-// exactly when their token sequences are equal, which is what their order keys (below) spell out. The comparison works on
-// bytes, so non-ASCII text is a separator and Unicode canonical equivalence plays no part; a NUL byte is a
-// separator too (C's rpmvercmp would stop the string there).
+// exactly when their token sequences are equal, which is what their order keys (below) spell out. The comparison
+// works on bytes, so non-ASCII text is a separator and Unicode canonical equivalence plays no part; a NUL byte is
+// a separator too (C's rpmvercmp would stop the string there).
 
 /// Compares two RPM versions (or releases) as today's rpm does (`rpmvercmp`, with `~` and `^`): -1, 0 or 1.
 /// Equivalent strings give 0 (`1.01`, `1.1`); only ASCII letters, digits, `~` and `^` count, other bytes separate.
@@ -198,8 +198,8 @@ func appendVersionOrderKey(_ version: String, to key: inout [UInt8]) {
     }
 }
 
-/// Compares two order keys byte by byte (as `memcmp` does), a proper prefix first: -1, 0 or 1. Keys sharing their storage are equal
-/// at once.
+/// Compares two order keys byte by byte (as `memcmp` does), a proper prefix first: -1, 0 or 1. Keys sharing their
+/// storage are equal at once.
 @inline(__always)
 func compareOrderKeys(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
     if a.baseAddress == b.baseAddress, a.count == b.count { return 0 }
