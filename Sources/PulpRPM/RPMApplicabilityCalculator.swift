@@ -14,9 +14,6 @@ public import PulpKit
 /// Profiles of type `rpm` are lists of `{"name", "epoch", "version", "release", "arch", "vendor"}`; they are
 /// normalised by sorting on those fields, so the same package set always hashes alike. Modules come later.
 public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
-    /// The names and architectures seen so far, numbered, so indexes and profiles meet on integers.
-    let keys = PackageKeyTable()
-
     /// Creates the calculator.
     public init() {}
 
@@ -85,73 +82,125 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// Indexes a repository's `rpm` and `erratum` units.
     public func makeIndex(units: [ContentUnit]) -> RPMRepositoryIndex {
-        RPMRepositoryIndex(units: units, keys: keys)
+        RPMRepositoryIndex(units: units)
     }
 
     /// Reads the installed packages, keeping the newest EVR of each name and architecture.
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if an entry is malformed.
     public func prepare(profiles: [String: JSONValue]) throws(PulpError) -> InstalledPackages {
-        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]), keys: keys)
+        try InstalledPackages(profile: profiles[RPMContentType.rpm] ?? .array([]))
     }
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
     public func applicableUnits(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: [UnitID]] {
-        let applicable = repository.applicablePackages(to: profiles)
+        let packages = repository.applicablePackages(to: profiles)
+        let errata = repository.applicableErrata(given: packages)
         return [
-            RPMContentType.rpm: applicable.map { repository.packageIDs[Int($0)] },
-            RPMContentType.erratum: repository.applicableErrata(given: applicable).map {
-                repository.erratumIDs[Int($0)]
-            },
+            RPMContentType.rpm: packages.elements(of: repository.packageIDs),
+            RPMContentType.erratum: errata.elements(of: repository.erratumIDs),
         ]
     }
 }
 
-/// A name and an architecture: what an installed package and a repository package must share.
-struct PackageKey: Hashable, Sendable {
-    let name: String
-    let arch: String
-}
+/// Names and architectures, what an installed package and a repository package must share, written one after
+/// another as `name` 0xFF `arch` (0xFF never occurs in UTF-8, so the pair is unambiguous) and hashed, so that
+/// profiles and indexes meet on sorted 64-bit hashes. Nothing is shared between them: profiles are prepared
+/// concurrently without a lock, and a hash match is confirmed byte for byte.
+struct PackageKeyArena {
+    var bytes: [UInt8] = []
+    /// Where each key starts in ``bytes``; key `k` ends where key `k + 1` starts.
+    var starts: [Int32] = [0]
 
-/// Numbers every name and architecture it is asked about, once: indexes and prepared profiles then meet on
-/// array positions instead of hashing strings in the hot loop. It only grows (by the distinct names and
-/// architectures a deployment ever sees: tens of thousands, a few MB).
-final class PackageKeyTable: Sendable {
-    private struct Table {
-        /// For each name, its architectures and their numbers: a name has one to three, so only the name is
-        /// hashed.
-        var byName: [String: [(arch: String, number: Int32)]] = [:]
-        var count: Int32 = 0
+    /// Appends the key of `name` and `arch` and returns its hash (64-bit FNV-1a).
+    mutating func append(name: String, arch: String) -> UInt64 {
+        let start = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(0xFF)
+        bytes.append(contentsOf: arch.utf8)
+        starts.append(Int32(bytes.count))
+        return bytes.withUnsafeBufferPointer { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in UnsafeBufferPointer(rebasing: bytes[start...]) {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            return hash
+        }
     }
 
-    private let table = PulpMutex(Table())
+    /// Copies key `key` of `source` to the end of this arena.
+    mutating func append(_ key: Int, of source: PackageKeyArena) {
+        bytes.append(contentsOf: source.bytes[Int(source.starts[key])..<Int(source.starts[key + 1])])
+        starts.append(Int32(bytes.count))
+    }
 
-    /// The numbers of `keys`, assigning new ones as needed, under one lock.
-    func numbers(for keys: [PackageKey]) -> [Int32] {
-        table.withLock { table in
-            keys.map { key in
-                if let number = table.byName[key.name]?.first(where: { $0.arch == key.arch })?.number {
-                    return number
-                }
-                let number = table.count
-                table.count += 1
-                table.byName[key.name, default: []].append((key.arch, number))
-                return number
+    /// Whether key `a` of `self` and key `b` of `other` are the same bytes.
+    func key(_ a: Int, equals b: Int, of other: PackageKeyArena) -> Bool {
+        bytes.withUnsafeBufferPointer { bytesA in
+            other.bytes.withUnsafeBufferPointer { bytesB in
+                compareOrderKeys(
+                    UnsafeBufferPointer(rebasing: bytesA[Int(starts[a])..<Int(starts[a + 1])]),
+                    UnsafeBufferPointer(rebasing: bytesB[Int(other.starts[b])..<Int(other.starts[b + 1])])
+                ) == 0
             }
         }
     }
 }
 
-/// An epoch, version and release packed for regeneration: the epoch, and where the version's and the
-/// release's bytes lie in an ``EVRArena``. Plain values, so arrays of them hold no references, and the bytes
-/// of neighbouring EVRs are neighbours in memory.
+/// Entries grouped by name and architecture, the groups ascending by hash: group `g` is
+/// `order[starts[g]..<starts[g + 1]]`, with hash `hashes[g]`. One flat array, so grouping allocates nothing per
+/// group.
+struct PackageKeyGroups {
+    var order: [Int] = []
+    var starts: [Int] = [0]
+    var hashes: [UInt64] = []
+
+    /// Sorts entries by the hash of their key, then splits each run of equal hashes by exact key (a run longer
+    /// than one is almost always one package installed or built several times; a real collision only makes a
+    /// run longer).
+    init(hashes entryHashes: [UInt64], keys: PackageKeyArena) {
+        order = entryHashes.indices.sorted {
+            entryHashes[$0] != entryHashes[$1] ? entryHashes[$0] < entryHashes[$1] : $0 < $1
+        }
+        starts.reserveCapacity(order.count + 1)
+        hashes.reserveCapacity(order.count)
+        var run = 0
+        while run < order.count {
+            let hash = entryHashes[order[run]]
+            var end = run + 1
+            while end < order.count, entryHashes[order[end]] == hash { end += 1 }
+            var start = run
+            while start < end {
+                // Move the entries with the same key as `order[start]` next to it.
+                var next = start + 1
+                for position in (start + 1)..<end where keys.key(order[position], equals: order[start], of: keys) {
+                    order.swapAt(position, next)
+                    next += 1
+                }
+                hashes.append(hash)
+                starts.append(next)
+                start = next
+            }
+            run = end
+        }
+    }
+
+    /// How many groups there are.
+    var count: Int { hashes.count }
+
+    /// The entries of group `group`.
+    func members(of group: Int) -> ArraySlice<Int> { order[starts[group]..<starts[group + 1]] }
+}
+
+/// An epoch, version and release packed for regeneration: the epoch, and where the order key of the version and
+/// release (see ``EVR``) lies in an ``EVRArena``. Plain values, so arrays of them hold no references, and the
+/// keys of neighbouring EVRs are neighbours in memory.
 struct PackedEVR: Sendable {
     let epoch: Int
     let start: Int32
-    let split: Int32
     let end: Int32
 
-    /// `EVR.compare` on packed EVRs whose bytes are in `bytesA` and `bytesB`: -1, 0 or 1.
+    /// `EVR.compare` on packed EVRs whose keys are in `bytesA` and `bytesB`: -1, 0 or 1.
     @inline(__always)
     static func compare(
         _ a: PackedEVR,
@@ -160,53 +209,37 @@ struct PackedEVR: Sendable {
         in bytesB: UnsafeBufferPointer<UInt8>
     ) -> Int {
         if a.epoch != b.epoch { return a.epoch < b.epoch ? -1 : 1 }
-        let version = rpmVersionCompare(
-            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.start)..<Int(a.split)]),
-            UnsafeBufferPointer(rebasing: bytesB[Int(b.start)..<Int(b.split)])
+        return compareOrderKeys(
+            UnsafeBufferPointer(rebasing: bytesA[Int(a.start)..<Int(a.end)]),
+            UnsafeBufferPointer(rebasing: bytesB[Int(b.start)..<Int(b.end)])
         )
-        if version != 0 { return version }
-        return rpmVersionCompare(
-            utf8: UnsafeBufferPointer(rebasing: bytesA[Int(a.split)..<Int(a.end)]),
-            UnsafeBufferPointer(rebasing: bytesB[Int(b.split)..<Int(b.end)])
-        )
-    }
-
-    /// Whether the two have the same epoch and byte for byte the same version and release (NEVRA matching).
-    static func isIdentical(
-        _ a: PackedEVR,
-        in bytesA: UnsafeBufferPointer<UInt8>,
-        _ b: PackedEVR,
-        in bytesB: UnsafeBufferPointer<UInt8>
-    ) -> Bool {
-        a.epoch == b.epoch && a.split - a.start == b.split - b.start && a.end - a.start == b.end - b.start
-            && bytesA[Int(a.start)..<Int(a.end)].elementsEqual(bytesB[Int(b.start)..<Int(b.end)])
     }
 }
 
-/// The bytes of many EVRs, one after another.
+/// The order keys of many EVRs, one after another.
 struct EVRArena {
     var bytes: [UInt8] = []
 
     mutating func append(epoch: Int, version: String, release: String) -> PackedEVR {
         let start = Int32(bytes.count)
-        bytes.append(contentsOf: version.utf8)
-        let split = Int32(bytes.count)
-        bytes.append(contentsOf: release.utf8)
-        return PackedEVR(epoch: epoch, start: start, split: split, end: Int32(bytes.count))
+        appendVersionOrderKey(version, to: &bytes)
+        appendVersionOrderKey(release, to: &bytes)
+        return PackedEVR(epoch: epoch, start: start, end: Int32(bytes.count))
     }
 
-    /// Copies `evr`'s bytes from `source` to the end of this arena.
+    /// Copies `evr`'s key from `source` to the end of this arena.
     mutating func append(_ evr: PackedEVR, from source: UnsafeBufferPointer<UInt8>) -> PackedEVR {
         let start = Int32(bytes.count)
-        bytes.append(contentsOf: source[Int(evr.start)..<Int(evr.end)])
-        return PackedEVR(epoch: evr.epoch, start: start, split: start + evr.split - evr.start, end: Int32(bytes.count))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[Int(evr.start)..<Int(evr.end)]))
+        return PackedEVR(epoch: evr.epoch, start: start, end: Int32(bytes.count))
     }
 }
 
 /// The newest installed EVR of each name and architecture of a consumer's RPM profile.
 public struct InstalledPackages: Sendable {
-    /// One entry per name and architecture: its number in the calculator's key table, and its newest EVR.
-    let keys: [Int32]
+    /// One entry per name and architecture, ascending by hash: the hash, the key and the newest EVR.
+    let hashes: [UInt64]
+    let keys: PackageKeyArena
     let evrs: [PackedEVR]
     /// The bytes of ``evrs``.
     let bytes: [UInt8]
@@ -214,14 +247,17 @@ public struct InstalledPackages: Sendable {
     /// Reads an `rpm` profile (a list of package objects).
     ///
     /// - Throws: a 400 ``PulpError`` naming `profile` if it is not a list of well-formed package objects.
-    init(profile: JSONValue, keys: PackageKeyTable) throws(PulpError) {
+    init(profile: JSONValue) throws(PulpError) {
         guard case .array(let list) = profile else {
             throw PulpError.invalid("profile", "an rpm profile must be a list of packages, got \(profile.typeName)")
         }
-        var packageKeys: [PackageKey] = []
+        var hashes: [UInt64] = []
+        var packageKeys = PackageKeyArena()
         var evrs: [PackedEVR] = []
         var arena = EVRArena()
-        packageKeys.reserveCapacity(list.count)
+        hashes.reserveCapacity(list.count)
+        packageKeys.starts.reserveCapacity(list.count + 1)
+        packageKeys.bytes.reserveCapacity(list.count * 20)
         evrs.reserveCapacity(list.count)
         arena.bytes.reserveCapacity(list.count * 16)
         for (position, entry) in list.enumerated() {
@@ -266,32 +302,35 @@ public struct InstalledPackages: Sendable {
                 }
                 throw PulpError.invalid("profile", "entry \(position) is malformed")
             }
-            packageKeys.append(PackageKey(name: name, arch: arch))
+            hashes.append(packageKeys.append(name: name, arch: arch))
             evrs.append(arena.append(epoch: epoch, version: version, release: release))
         }
-        let numbers = keys.numbers(for: packageKeys)
-        // Keep the newest EVR per key: sort by key, newest first, and take the first of each run.
-        var kept: [Int32] = []
+        // Keep the newest EVR per name and architecture.
+        var keptHashes: [UInt64] = []
+        var keptKeys = PackageKeyArena()
         var keptEVRs: [PackedEVR] = []
         var packed = EVRArena()
         packed.bytes.reserveCapacity(arena.bytes.count)
         arena.bytes.withUnsafeBufferPointer { bytes in
-            let order = numbers.indices.sorted { a, b in
-                if numbers[a] != numbers[b] { return numbers[a] < numbers[b] }
-                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
-            }
-            for index in order where kept.last != numbers[index] {
-                kept.append(numbers[index])
-                keptEVRs.append(packed.append(evrs[index], from: bytes))
+            let groups = PackageKeyGroups(hashes: hashes, keys: packageKeys)
+            for group in 0..<groups.count {
+                let members = groups.members(of: group)
+                let newest = members.dropFirst().reduce(members.first!) { newest, candidate in
+                    PackedEVR.compare(evrs[candidate], in: bytes, evrs[newest], in: bytes) > 0 ? candidate : newest
+                }
+                keptHashes.append(groups.hashes[group])
+                keptKeys.append(newest, of: packageKeys)
+                keptEVRs.append(packed.append(evrs[newest], from: bytes))
             }
         }
-        self.keys = kept
+        self.hashes = keptHashes
+        self.keys = keptKeys
         self.evrs = keptEVRs
         self.bytes = packed.bytes
     }
 
     /// How many distinct names and architectures are installed.
-    public var count: Int { keys.count }
+    public var count: Int { hashes.count }
 }
 
 /// A repository's RPM content, arranged for applicability: for each name and architecture, the packages
@@ -307,8 +346,10 @@ public struct RPMRepositoryIndex: Sendable {
     let packageIDs: [UnitID]
     /// The `erratum` units' ids, ascending; positions are the errata's numbers.
     let erratumIDs: [UnitID]
-    /// Candidates grouped by key number, each group newest first: key `k`'s group is
-    /// `candidates[groupStarts[k]..<groupStarts[k + 1]]`; keys numbered after the index was built have none.
+    /// One group per name and architecture, ascending by hash: group `g` has hash `groupHashes[g]`, key
+    /// `groupKeys` key `g`, and its packages newest first in `candidates[groupStarts[g]..<groupStarts[g + 1]]`.
+    let groupHashes: [UInt64]
+    let groupKeys: PackageKeyArena
     let groupStarts: [Int32]
     let candidates: [Candidate]
     /// The bytes of the candidates' EVRs, in candidate order.
@@ -317,13 +358,9 @@ public struct RPMRepositoryIndex: Sendable {
     let errataStarts: [Int32]
     let errata: [Int32]
 
-    /// Indexes `units` (ordered by id) with a fresh key table; units of other types, and packages or pkglist
-    /// entries missing a field, are left out.
+    /// Indexes `units` (ordered by id); units of other types, and packages or pkglist entries missing a field,
+    /// are left out.
     public init(units: [ContentUnit]) {
-        self.init(units: units, keys: PackageKeyTable())
-    }
-
-    init(units: [ContentUnit], keys: PackageKeyTable) {
         var packageIDs: [UnitID] = []
         var nevras: [NEVRA] = []
         var erratumIDs: [UnitID] = []
@@ -354,48 +391,58 @@ public struct RPMRepositoryIndex: Sendable {
             pkglists = order.map { pkglists[$0] }
         }
 
-        // Group the packages by key number, newest first.
-        let packageKeys = keys.numbers(for: nevras.map { PackageKey(name: $0.name, arch: $0.arch) })
+        // Group the packages by name and architecture, groups by hash, each group newest first.
+        var packageKeys = PackageKeyArena()
+        let hashes = nevras.map { packageKeys.append(name: $0.name, arch: $0.arch) }
         var arena = EVRArena()
         let evrs = nevras.map { arena.append(epoch: $0.epoch, version: $0.version, release: $0.release) }
-        let keyCount = Int((packageKeys.max() ?? -1) + 1)
-        var starts = [Int32](repeating: 0, count: keyCount + 1)
-        for key in packageKeys { starts[Int(key) + 1] += 1 }
-        for key in 0..<keyCount { starts[key + 1] += starts[key] }
+        var groupHashes: [UInt64] = []
+        var groupKeys = PackageKeyArena()
+        var starts: [Int32] = [0]
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(nevras.count)
         var packed = EVRArena()
         packed.bytes.reserveCapacity(arena.bytes.count)
-        let candidates = arena.bytes.withUnsafeBufferPointer { bytes in
-            let order = nevras.indices.sorted { a, b in
-                if packageKeys[a] != packageKeys[b] { return packageKeys[a] < packageKeys[b] }
-                return PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+        arena.bytes.withUnsafeBufferPointer { bytes in
+            let groups = PackageKeyGroups(hashes: hashes, keys: packageKeys)
+            for group in 0..<groups.count {
+                let members = groups.members(of: group)
+                let newestFirst = members.sorted { a, b in
+                    PackedEVR.compare(evrs[a], in: bytes, evrs[b], in: bytes) > 0
+                }
+                for package in newestFirst {
+                    candidates.append(
+                        Candidate(evr: packed.append(evrs[package], from: bytes), package: Int32(package))
+                    )
+                }
+                groupHashes.append(groups.hashes[group])
+                groupKeys.append(members.first!, of: packageKeys)
+                starts.append(Int32(candidates.count))
             }
-            return order.map { Candidate(evr: packed.append(evrs[$0], from: bytes), package: Int32($0)) }
         }
+        self.groupHashes = groupHashes
+        self.groupKeys = groupKeys
         self.candidates = candidates
         groupStarts = starts
         evrBytes = packed.bytes
 
-        // Invert the pkglists: which errata name each package of this repository (NEVRA for NEVRA).
-        let listedKeys = keys.numbers(for: pkglists.flatMap { $0.map { PackageKey(name: $0.name, arch: $0.arch) } })
+        // Invert the pkglists: which errata name each package of this repository, NEVRA for NEVRA (textually:
+        // order keys would match `1.01` with `1.1`). Packages sharing a NEVRA are chained by `sameNEVRA`.
+        var firstWithNEVRA: [NEVRA: Int32] = [:]
+        firstWithNEVRA.reserveCapacity(nevras.count)
+        var sameNEVRA = [Int32](repeating: -1, count: nevras.count)
+        for package in nevras.indices.reversed() {
+            if let next = firstWithNEVRA.updateValue(Int32(package), forKey: nevras[package]) {
+                sameNEVRA[package] = next
+            }
+        }
         var named: [[Int32]] = Array(repeating: [], count: nevras.count)
-        var position = 0
-        var wanted = EVRArena()
-        packed.bytes.withUnsafeBufferPointer { bytes in
-            for (erratum, packages) in pkglists.enumerated() {
-                for nevra in packages {
-                    let key = Int(listedKeys[position])
-                    position += 1
-                    guard key < keyCount else { continue }
-                    wanted.bytes.removeAll(keepingCapacity: true)
-                    let evr = wanted.append(epoch: nevra.epoch, version: nevra.version, release: nevra.release)
-                    wanted.bytes.withUnsafeBufferPointer { wantedBytes in
-                        for candidate in candidates[Int(starts[key])..<Int(starts[key + 1])]
-                        where PackedEVR.isIdentical(candidate.evr, in: bytes, evr, in: wantedBytes) {
-                            if named[Int(candidate.package)].last != Int32(erratum) {
-                                named[Int(candidate.package)].append(Int32(erratum))
-                            }
-                        }
-                    }
+        for (erratum, packages) in pkglists.enumerated() {
+            for nevra in packages {
+                var package = firstWithNEVRA[nevra] ?? -1
+                while package >= 0 {
+                    if named[Int(package)].last != Int32(erratum) { named[Int(package)].append(Int32(erratum)) }
+                    package = sameNEVRA[Int(package)]
                 }
             }
         }
@@ -419,46 +466,59 @@ public struct RPMRepositoryIndex: Sendable {
     /// How many packages and errata the index holds.
     public var counts: (packages: Int, errata: Int) { (packageIDs.count, erratumIDs.count) }
 
-    /// The numbers of the packages newer than what `installed` has of their name and architecture, ascending.
-    func applicablePackages(to installed: InstalledPackages) -> [Int32] {
-        var result: [Int32] = []
-        let keyCount = groupStarts.count - 1
-        groupStarts.withUnsafeBufferPointer { starts in
-            candidates.withUnsafeBufferPointer { candidates in
-                evrBytes.withUnsafeBufferPointer { repositoryBytes in
-                    installed.bytes.withUnsafeBufferPointer { installedBytes in
-                        for (key, evr) in zip(installed.keys, installed.evrs) where Int(key) < keyCount {
-                            var index = Int(starts[Int(key)])
-                            let end = Int(starts[Int(key) + 1])
-                            while index < end,
-                                PackedEVR.compare(candidates[index].evr, in: repositoryBytes, evr, in: installedBytes)
-                                    > 0
-                            {
-                                result.append(candidates[index].package)
-                                index += 1
+    /// The packages newer than what `installed` has of their name and architecture, as a set of package numbers.
+    func applicablePackages(to installed: InstalledPackages) -> NumberSet {
+        var result = NumberSet(capacity: packageIDs.count)
+        // Both sides are ascending by hash: one walk over them pairs each installed package with its group.
+        groupHashes.withUnsafeBufferPointer { groupHashes in
+            groupStarts.withUnsafeBufferPointer { starts in
+                candidates.withUnsafeBufferPointer { candidates in
+                    evrBytes.withUnsafeBufferPointer { repositoryBytes in
+                        installed.bytes.withUnsafeBufferPointer { installedBytes in
+                            var group = 0
+                            for (position, hash) in installed.hashes.enumerated() {
+                                while group < groupHashes.count, groupHashes[group] < hash { group += 1 }
+                                var match = group
+                                while match < groupHashes.count, groupHashes[match] == hash,
+                                    !groupKeys.key(match, equals: position, of: installed.keys)
+                                {
+                                    match += 1
+                                }
+                                guard match < groupHashes.count, groupHashes[match] == hash else { continue }
+                                let evr = installed.evrs[position]
+                                var index = Int(starts[match])
+                                let end = Int(starts[match + 1])
+                                while index < end,
+                                    PackedEVR.compare(
+                                        candidates[index].evr,
+                                        in: repositoryBytes,
+                                        evr,
+                                        in: installedBytes
+                                    ) > 0
+                                {
+                                    result.insert(Int(candidates[index].package))
+                                    index += 1
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        result.sort()
         return result
     }
 
-    /// The numbers of the errata naming one of `packages`, ascending.
-    func applicableErrata(given packages: [Int32]) -> [Int32] {
-        guard !erratumIDs.isEmpty, !packages.isEmpty else { return [] }
-        var seen = [Bool](repeating: false, count: erratumIDs.count)
-        var result: [Int32] = []
-        for package in packages {
-            let range = Int(errataStarts[Int(package)])..<Int(errataStarts[Int(package) + 1])
-            for erratum in errata[range] where !seen[Int(erratum)] {
-                seen[Int(erratum)] = true
-                result.append(erratum)
+    /// The errata naming one of `packages`, as a set of erratum numbers.
+    func applicableErrata(given packages: NumberSet) -> NumberSet {
+        var result = NumberSet(capacity: erratumIDs.count)
+        guard !erratumIDs.isEmpty else { return result }
+        errataStarts.withUnsafeBufferPointer { starts in
+            errata.withUnsafeBufferPointer { errata in
+                packages.forEachMember { package in
+                    for index in Int(starts[package])..<Int(starts[package + 1]) { result.insert(Int(errata[index])) }
+                }
             }
         }
-        result.sort()
         return result
     }
 
@@ -473,6 +533,41 @@ public struct RPMRepositoryIndex: Sendable {
                 result.append(nevra)
             }
         }
+        return result
+    }
+}
+
+/// A set of small non-negative numbers (package or erratum numbers of one index), one bit each: inserting is a
+/// store, and members come out ascending without sorting.
+struct NumberSet {
+    private var words: [UInt64]
+
+    /// An empty set for numbers below `capacity`.
+    init(capacity: Int) { words = [UInt64](repeating: 0, count: (capacity + 63) / 64) }
+
+    @inline(__always)
+    mutating func insert(_ number: Int) { words[number >> 6] |= 1 << UInt64(number & 63) }
+
+    /// How many numbers the set holds.
+    var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Calls `body` with each member, ascending.
+    @inline(__always)
+    func forEachMember(_ body: (Int) -> Void) {
+        for (position, word) in words.enumerated() where word != 0 {
+            var rest = word
+            while rest != 0 {
+                body(position << 6 | rest.trailingZeroBitCount)
+                rest &= rest - 1
+            }
+        }
+    }
+
+    /// `values` at the members' positions, in ascending order of position.
+    func elements<Value>(of values: [Value]) -> [Value] {
+        var result: [Value] = []
+        result.reserveCapacity(count)
+        values.withUnsafeBufferPointer { values in forEachMember { result.append(values[$0]) } }
         return result
     }
 }

@@ -8,9 +8,9 @@
 //
 // Digit runs compare as unbounded numbers (leading zeros dropped, the longer run wins, then byte order); letter
 // runs compare by ASCII byte order, case-sensitively, a proper prefix first. Two versions are therefore equal
-// exactly when their token sequences are equal, which is what `hashVersionTokens` hashes. The comparison works on
-// bytes, so non-ASCII text is a separator and Unicode canonical equivalence plays no part; a NUL byte is a
-// separator too (C's rpmvercmp would stop the string there).
+// exactly when their token sequences are equal, which is what their order keys (below) spell out. The comparison
+// works on bytes, so non-ASCII text is a separator and Unicode canonical equivalence plays no part; a NUL byte is
+// a separator too (C's rpmvercmp would stop the string there).
 
 /// Compares two RPM versions (or releases) as today's rpm does (`rpmvercmp`, with `~` and `^`): -1, 0 or 1.
 /// Equivalent strings give 0 (`1.01`, `1.1`); only ASCII letters, digits, `~` and `^` count, other bytes separate.
@@ -129,21 +129,31 @@ func rpmVersionCompare(utf8 a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPoin
     return exhaustedA ? -1 : 1
 }
 
-/// Feeds the token sequence of `version` to `hasher`, so that equivalent versions (compare == 0) hash alike.
-///
-/// Each token is written as a kind byte (`~`, `^`, `0` for digits, `a` for letters), then, for runs, the length
-/// and the bytes (digits without leading zeros); a final 0 ends the sequence, so the encoding is prefix-free.
-func hashVersionTokens(_ version: String, into hasher: inout Hasher) {
-    let hashedInPlace: Void? = version.utf8.withContiguousStorageIfAvailable { bytes in
-        hashVersionTokens(utf8: bytes, into: &hasher)
-    }
-    if hashedInPlace == nil {
-        var version = version
-        version.withUTF8 { bytes in hashVersionTokens(utf8: bytes, into: &hasher) }
-    }
+// MARK: - Order keys
+
+/// Byte values of an order key (see ``appendVersionOrderKey(utf8:to:)``), chosen so that byte order is token order.
+private enum OrderKeyByte {
+    static let tilde: UInt8 = 0x01
+    static let end: UInt8 = 0x02
+    static let caret: UInt8 = 0x03
+    static let letters: UInt8 = 0x04
+    /// Ends a letter run: below every letter, so a run sorts before the longer runs it is a prefix of.
+    static let lettersEnd: UInt8 = 0x00
+    /// A digit run of `n` significant digits starts with `digits + n` (n < 239), so longer numbers sort later.
+    static let digits: UInt8 = 0x10
+    /// A digit run of 239 significant digits or more: this byte, the count as 8 big-endian bytes, the digits.
+    static let longDigits: UInt8 = 0xFF
 }
 
-private func hashVersionTokens(utf8 bytes: UnsafeBufferPointer<UInt8>, into hasher: inout Hasher) {
+/// Appends the order key of a version (or release): a byte string whose plain byte order (`memcmp`, then length)
+/// is exactly ``rpmVersionCompare(_:_:)``'s order, and which is equal for exactly the versions that compare equal.
+///
+/// The key is the token sequence, one kind byte per token (`~` 0x01, `^` 0x03, letter runs 0x04 then the letters
+/// and a 0x00, digit runs 0x10 + their significant digit count then the digits) ended by 0x02, which stands for
+/// the end of the string: `~` < end < `^` < letters < digits, as in rpm. The end byte makes keys prefix-free, so a
+/// version's key followed by a release's key orders by version, then release. Built once per EVR, a key turns each
+/// later comparison into one comparison of short byte strings.
+func appendVersionOrderKey(utf8 bytes: UnsafeBufferPointer<UInt8>, to key: inout [UInt8]) {
     let count = bytes.count
     var i = 0
     while true {
@@ -151,7 +161,7 @@ private func hashVersionTokens(utf8 bytes: UnsafeBufferPointer<UInt8>, into hash
         guard i < count else { break }
         let byte = bytes[i]
         if byte == tilde || byte == caret {
-            hasher.combine(byte)
+            key.append(byte == tilde ? OrderKeyByte.tilde : OrderKeyByte.caret)
             i += 1
             continue
         }
@@ -159,13 +169,54 @@ private func hashVersionTokens(utf8 bytes: UnsafeBufferPointer<UInt8>, into hash
         if isDigit(byte) {
             while i < count, isDigit(bytes[i]) { i += 1 }
             while start < i, bytes[start] == zero { start += 1 }
-            hasher.combine(zero)
+            let length = i - start
+            if length < Int(OrderKeyByte.longDigits - OrderKeyByte.digits) {
+                key.append(OrderKeyByte.digits + UInt8(length))
+            } else {
+                key.append(OrderKeyByte.longDigits)
+                withUnsafeBytes(of: UInt64(length).bigEndian) { key.append(contentsOf: $0) }
+            }
+            key.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
         } else {
             while i < count, isLetter(bytes[i]) { i += 1 }
-            hasher.combine(UInt8(ascii: "a"))
+            key.append(OrderKeyByte.letters)
+            key.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+            key.append(OrderKeyByte.lettersEnd)
         }
-        hasher.combine(i - start)
-        hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<i])))
     }
-    hasher.combine(end)
+    key.append(OrderKeyByte.end)
+}
+
+/// Appends the order key of `version` (see ``appendVersionOrderKey(utf8:to:)``).
+func appendVersionOrderKey(_ version: String, to key: inout [UInt8]) {
+    let appendedInPlace: Void? = version.utf8.withContiguousStorageIfAvailable { bytes in
+        appendVersionOrderKey(utf8: bytes, to: &key)
+    }
+    if appendedInPlace == nil {
+        var version = version
+        version.withUTF8 { bytes in appendVersionOrderKey(utf8: bytes, to: &key) }
+    }
+}
+
+/// Compares two order keys byte by byte (as `memcmp` does), a proper prefix first: -1, 0 or 1. Keys sharing their
+/// storage are equal at once.
+@inline(__always)
+func compareOrderKeys(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    if a.baseAddress == b.baseAddress, a.count == b.count { return 0 }
+    let shorter = min(a.count, b.count)
+    var index = 0
+    if shorter >= 8, let baseA = UnsafeRawPointer(a.baseAddress), let baseB = UnsafeRawPointer(b.baseAddress) {
+        // Eight bytes at a time, as big-endian integers (keys are short: a call to memcmp would cost more).
+        while index + 8 <= shorter {
+            let wordA = UInt64(bigEndian: baseA.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let wordB = UInt64(bigEndian: baseB.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if wordA != wordB { return wordA < wordB ? -1 : 1 }
+            index += 8
+        }
+    }
+    while index < shorter {
+        if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+        index += 1
+    }
+    return a.count == b.count ? 0 : a.count < b.count ? -1 : 1
 }

@@ -258,6 +258,32 @@ struct RPMVersionCompareTests {
             }
         }
     }
+
+    /// EVRs compare by order keys built once, not by scanning: the keys must agree with the scan on every pair,
+    /// as versions and as releases.
+    @Test(arguments: versionPairs)
+    func orderKeysCompareLikeTheScan(a: String, b: String, expected: Int) {
+        #expect(EVR.compare(EVR(version: a), EVR(version: b)) == expected)
+        #expect(EVR.compare(EVR(version: "1", release: a), EVR(version: "1", release: b)) == expected)
+        #expect((EVR(version: a, release: "x") == EVR(version: b, release: "x")) == (expected == 0))
+    }
+
+    @Test func orderKeysOrderTheSampleAsTheScanDoes() {
+        let evrs = ascendingVersions.map { EVR(version: $0) }
+        for (i, a) in evrs.enumerated() {
+            for (j, b) in evrs.enumerated() {
+                #expect(EVR.compare(a, b) == (i < j ? -1 : i > j ? 1 : 0), "\(a) vs \(b)")
+            }
+        }
+    }
+
+    @Test func keepsTheOrderKeyInStepWithItsParts() {
+        var evr = EVR(version: "1.0", release: "1")
+        evr.version = "1.10"
+        #expect(evr > EVR(version: "1.9", release: "1"))
+        evr.release = "~rc1"
+        #expect(evr < EVR(version: "1.10", release: ""))
+    }
 }
 
 struct EVRTests {

@@ -23,6 +23,9 @@ public func fuzzEVR(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
         let expected = referenceCompare(Array(x.utf8), Array(y.utf8))
         check(order == expected, "'\(x)' vs '\(y)' is \(order); rpmvercmp says \(expected)")
         check(rpmVersionCompare(y, x) == -order, "'\(x)' vs '\(y)' is not antisymmetric")
+        // EVRs compare by order keys built once: they must agree with the scan, as versions and as releases.
+        check(EVR.compare(EVR(version: x), EVR(version: y)) == expected, "'\(x)' vs '\(y)': EVR order keys")
+        check(EVR.compare(EVR(version: "1", release: x), EVR(version: "1", release: y)) == expected, "release keys")
     }
     checkTransitivity(a, b, c, rpmVersionCompare)
 

@@ -42,12 +42,18 @@ public final class InMemoryContentStore: ContentStore {
 
     /// A repository's units of `types` (every type when empty), ordered by id.
     public func units(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnit] {
-        tables.withLock { tables in
+        let units = tables.withLock { tables in
             (tables.associations[repository] ?? []).compactMap { id in
                 tables.units[id].flatMap { types.isEmpty || types.contains($0.typeID) ? $0 : nil }
             }
         }
-        .sorted { $0.id < $1.id }
+        // Sorted outside the lock, by position: comparing ids' first bytes as integers settles almost every
+        // comparison without reading the strings, and no unit is moved until the order is known.
+        let keys = units.map { UnitIDSortKey($0.id) }
+        let order = units.indices.sorted { a, b in
+            UnitIDSortKey.compare(keys[a], units[a].id, keys[b], units[b].id) < 0
+        }
+        return order.map { units[$0] }
     }
 
     /// Adds the existing units among `ids` to a repository; returns how many were new to it.
