@@ -200,7 +200,7 @@ struct CrashWriter {
             for index in 0..<count {
                 let bytes = randomBytes(Int.random(in: 0...65_536))
                 let digest = SHA256.hash(bytes)
-                let incoming = storage.incomingURL()
+                let incoming = try storage.incomingURL()
                 try Data(bytes).write(to: incoming)
                 let path = try storage.place(incoming, as: digest)
                 units.append(

@@ -12,9 +12,12 @@ public struct ContentStorage: Sendable, Hashable {
 
     /// Uses (creating if needed, mode 0700) the storage root at `root`.
     ///
+    /// The root is the host's choice, so a symlink there is resolved once, here; inside the root no symlink
+    /// is ever followed: a directory or file replaced by one is refused or replaced.
+    ///
     /// - Throws: a ``PulpError`` naming the directory when it cannot be created or is not a directory.
     public init(root: URL) throws(PulpError) {
-        self.root = root.standardizedFileURL
+        self.root = root.standardizedFileURL.resolvingSymlinksInPath()
         for directory in [self.root, incomingDirectory, self.root.appendingPathComponent("content")] {
             try Self.makeDirectory(directory.path)
         }
@@ -24,8 +27,12 @@ public struct ContentStorage: Sendable, Hashable {
     public var incomingDirectory: URL { root.appendingPathComponent("incoming", isDirectory: true) }
 
     /// A fresh path in ``incomingDirectory`` for one download.
-    public func incomingURL() -> URL {
-        incomingDirectory.appendingPathComponent(UUID().uuidString.lowercased())
+    ///
+    /// - Throws: a ``PulpError`` naming the directory when `incoming` has been replaced by a symlink or a
+    ///   file (it is re-created when missing), so no download is ever written outside the root.
+    public func incomingURL() throws(PulpError) -> URL {
+        try Self.makeDirectory(incomingDirectory.path)
+        return incomingDirectory.appendingPathComponent(UUID().uuidString.lowercased())
     }
 
     /// The path, relative to the root, of the file whose SHA-256 is `digest`.
@@ -57,11 +64,17 @@ public struct ContentStorage: Sendable, Hashable {
     }
 
     /// Moves a checked download from ``incomingDirectory`` into place as the file of `digest`; returns its
-    /// relative path. When that file is already stored the download is discarded instead.
+    /// relative path. When that file is already stored the download is discarded instead; when it cannot be
+    /// placed, the download is deleted and the error names the destination.
     public func place(_ incoming: URL, as digest: SHA256Digest) throws(PulpError) -> String {
         let relative = relativePath(for: digest)
         let destination = root.appendingPathComponent(relative).path
-        try Self.makeDirectory((destination as NSString).deletingLastPathComponent)
+        do {
+            try Self.makeDirectory((destination as NSString).deletingLastPathComponent)
+        } catch {
+            unlink(incoming.path)
+            throw error
+        }
         guard rename(incoming.path, destination) == 0 else {
             let code = errno
             unlink(incoming.path)

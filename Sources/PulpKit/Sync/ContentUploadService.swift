@@ -138,7 +138,7 @@ public final class ContentUploadService: Sendable {
         var unit = ContentUnit(typeID: arguments.typeID, unitKey: arguments.unitKey, metadata: arguments.metadata)
         if let uploadID = arguments.uploadID {
             let source = try existingPath(of: uploadID)
-            let incoming = storage.incomingURL()
+            let incoming = try storage.incomingURL()
             guard link(source, incoming.path) == 0 else {
                 throw PulpError.storage(
                     "cannot link the upload into storage: \(String(cString: strerror(errno)))",

@@ -104,7 +104,7 @@ final class SyncSession: Sendable {
             throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
         }
         var unit = unit
-        let incoming = storage.incomingURL()
+        let incoming = try storage.incomingURL()
         let result = try await downloader.download(
             settings.request(for: url),
             to: incoming,
