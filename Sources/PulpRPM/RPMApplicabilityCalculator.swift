@@ -94,14 +94,18 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
     public func applicableUnits(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: [UnitID]] {
-        applicablePositions(profiles: profiles, repository: repository).mapValues(\.ids)
+        positions(profiles: profiles, repository: repository).mapValues(\.ids)
     }
 
-    /// The applicable `rpm` and `erratum` units as positions in the index's id tables.
+    /// The applicable `rpm` and `erratum` units as positions in the index's id tables (never `nil`).
     public func applicablePositions(
         profiles: InstalledPackages,
         repository: RPMRepositoryIndex
-    ) -> [String: UnitPositions] {
+    ) -> [String: UnitPositions]? {
+        positions(profiles: profiles, repository: repository)
+    }
+
+    private func positions(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: UnitPositions] {
         let packages = repository.applicablePackages(to: profiles)
         let errata = repository.applicableErrata(given: packages)
         return [
