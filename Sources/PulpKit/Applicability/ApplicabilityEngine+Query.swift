@@ -89,7 +89,7 @@ extension ApplicabilityEngine {
                 applicability: ordered[index].value[0].applicability
             )
         }
-        let orders = Self.combinedOrders(of: merging.flatMap { ordered[$0].value })
+        let orders = await Self.combinedOrders(of: merging.flatMap { ordered[$0].value })
         let workers = min(configuration.concurrency, merging.count)
         let next = PulpMutex(0)
         try await withThrowingTaskGroup(of: [(Int, [String: [UnitID]])].self) { tasks in
@@ -120,8 +120,9 @@ extension ApplicabilityEngine {
 }
 
 extension ApplicabilityEngine {
-    /// For each content type, one order over every id table that `records` have positions in.
-    static func combinedOrders(of records: [ApplicabilityRecord]) -> [String: CombinedUnitOrder] {
+    /// For each content type, one order over every id table that `records` have positions in; the types'
+    /// orders are built concurrently.
+    static func combinedOrders(of records: [ApplicabilityRecord]) async -> [String: CombinedUnitOrder] {
         var tables: [String: [UnitIDTable]] = [:]
         var seen: Set<ObjectIdentifier> = []
         for record in records {
@@ -129,7 +130,12 @@ extension ApplicabilityEngine {
                 tables[type, default: []].append(positions.table)
             }
         }
-        return tables.mapValues { CombinedUnitOrder(tables: $0) }
+        return await withTaskGroup(of: (String, CombinedUnitOrder).self) { group in
+            for (type, list) in tables { group.addTask { (type, CombinedUnitOrder(tables: list)) } }
+            var orders: [String: CombinedUnitOrder] = [:]
+            for await (type, order) in group { orders[type] = order }
+            return orders
+        }
     }
 
     /// The union, per content type, of several records' sorted lists: through `orders` when every record
