@@ -226,19 +226,33 @@ enum RPMFields {
     /// non-empty strings, release a string; the epoch may be absent, `null`, a non-negative integer or a
     /// decimal string (`""` is 0).
     static func nevra(_ fields: [String: JSONValue]) throws(RPMFieldIssue) -> NEVRA {
-        guard case .string(let name) = fields["name"] ?? .null, !name.isEmpty else {
+        // One pass over the fields instead of a hashed lookup per field: this reads every package of every
+        // repository index and erratum pkglist.
+        var (name, version, release, arch) = (JSONValue.null, JSONValue.null, JSONValue.null, JSONValue.null)
+        var epochField: JSONValue?
+        for (field, value) in fields {
+            switch field {
+            case "name": name = value
+            case "version": version = value
+            case "release": release = value
+            case "arch": arch = value
+            case "epoch": epochField = value
+            default: break
+            }
+        }
+        guard case .string(let name) = name, !name.isEmpty else {
             throw RPMFieldIssue(reason: "'name' must be a non-empty string")
         }
-        guard case .string(let version) = fields["version"] ?? .null, !version.isEmpty else {
+        guard case .string(let version) = version, !version.isEmpty else {
             throw RPMFieldIssue(reason: "'version' must be a non-empty string")
         }
-        guard case .string(let release) = fields["release"] ?? .null else {
+        guard case .string(let release) = release else {
             throw RPMFieldIssue(reason: "'release' must be a string")
         }
-        guard case .string(let arch) = fields["arch"] ?? .null, !arch.isEmpty else {
+        guard case .string(let arch) = arch, !arch.isEmpty else {
             throw RPMFieldIssue(reason: "'arch' must be a non-empty string")
         }
-        return NEVRA(name: name, epoch: try epoch(fields["epoch"]), version: version, release: release, arch: arch)
+        return NEVRA(name: name, epoch: try epoch(epochField), version: version, release: release, arch: arch)
     }
 
     /// An epoch field: absent or `null` is 0, an integer must be >= 0, a string must be decimal digits.
