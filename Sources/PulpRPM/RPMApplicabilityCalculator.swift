@@ -285,12 +285,12 @@ public struct InstalledPackages: Sendable {
             var epoch = 0
             var epochReadable = true
             for (field, value) in fields {
-                switch field {
-                case "name": if case .string(let text) = value { name = text }
-                case "version": if case .string(let text) = value { version = text }
-                case "release": if case .string(let text) = value { release = text }
-                case "arch": if case .string(let text) = value { arch = text }
-                case "epoch":
+                switch RPMField(field) {
+                case .name: if case .string(let text) = value { name = text }
+                case .version: if case .string(let text) = value { version = text }
+                case .release: if case .string(let text) = value { release = text }
+                case .arch: if case .string(let text) = value { arch = text }
+                case .epoch:
                     switch value {
                     case .null: break
                     case .int(let number) where number >= 0: epoch = number
@@ -302,7 +302,7 @@ public struct InstalledPackages: Sendable {
                         }
                     default: epochReadable = false
                     }
-                default: break
+                case .other: break
                 }
             }
             guard let release, !name.isEmpty, !version.isEmpty, !arch.isEmpty, epochReadable else {

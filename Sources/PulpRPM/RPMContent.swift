@@ -220,6 +220,26 @@ struct RPMFieldIssue: Error {
     let reason: String
 }
 
+/// The NEVRA field a JSON object key names. Telling keys apart by length and first byte before comparing
+/// them costs one string comparison per key instead of one per candidate field name (each a call when the
+/// strings differ); package objects are read by the million.
+enum RPMField {
+    case name, epoch, version, release, arch, other
+
+    @inline(__always)
+    init(_ key: String) {
+        let bytes = key.utf8
+        switch (bytes.count, bytes.first) {
+        case (4, UInt8(ascii: "n")) where key == "name": self = .name
+        case (5, UInt8(ascii: "e")) where key == "epoch": self = .epoch
+        case (7, UInt8(ascii: "v")) where key == "version": self = .version
+        case (7, UInt8(ascii: "r")) where key == "release": self = .release
+        case (4, UInt8(ascii: "a")) where key == "arch": self = .arch
+        default: self = .other
+        }
+    }
+}
+
 /// Reading NEVRA fields from JSON objects (unit keys, pkglist entries, profile entries).
 enum RPMFields {
     /// The NEVRA of `{"name", "epoch", "version", "release", "arch"}`: name, version and arch must be
@@ -231,13 +251,13 @@ enum RPMFields {
         var (name, version, release, arch) = (JSONValue.null, JSONValue.null, JSONValue.null, JSONValue.null)
         var epochField: JSONValue?
         for (field, value) in fields {
-            switch field {
-            case "name": name = value
-            case "version": version = value
-            case "release": release = value
-            case "arch": arch = value
-            case "epoch": epochField = value
-            default: break
+            switch RPMField(field) {
+            case .name: name = value
+            case .version: version = value
+            case .release: release = value
+            case .arch: arch = value
+            case .epoch: epochField = value
+            case .other: break
             }
         }
         guard case .string(let name) = name, !name.isEmpty else {
