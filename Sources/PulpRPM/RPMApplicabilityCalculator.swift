@@ -579,13 +579,15 @@ struct NumberSet {
 
 /// A unit id with storage of its own (an id of up to 15 bytes is stored inline anyway).
 private func freshCopy(_ id: UnitID) -> UnitID {
-    let bytes = Array(id.rawValue.utf8)
-    return UnitID(
-        String(unsafeUninitializedCapacity: bytes.count) { buffer in
-            _ = buffer.initialize(from: bytes)
-            return bytes.count
-        }
-    )
+    var text = id.rawValue
+    return text.withUTF8 { bytes in
+        UnitID(
+            String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                _ = buffer.initialize(from: bytes)
+                return bytes.count
+            }
+        )
+    }
 }
 
 /// Python 2's order of the scalar values a profile's sort key holds: `null` first, then numbers (Booleans
