@@ -25,7 +25,12 @@ public struct UnitPositions: Sendable {
 
     /// The set of `words`' bits: bit `b` of word `w` is position `64 * w + b`, below `table.ids.count`.
     public init(table: UnitIDTable, words: [UInt64]) {
-        assert(words.count <= (table.ids.count + 63) / 64, "positions beyond the table")
+        // Bits past the table's end in the last word must be clear.
+        let spare = words.count * 64 - table.ids.count
+        precondition(
+            spare < 64 && (spare <= 0 || words[words.count - 1] >> UInt64(64 - spare) == 0),
+            "positions beyond the table"
+        )
         self.table = table
         self.words = words
     }
