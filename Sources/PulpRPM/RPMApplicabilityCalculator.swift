@@ -94,11 +94,23 @@ public struct RPMApplicabilityCalculator: ApplicabilityCalculator {
 
     /// The applicable `rpm` and `erratum` unit ids of the repository, sorted.
     public func applicableUnits(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: [UnitID]] {
+        positions(profiles: profiles, repository: repository).mapValues(\.ids)
+    }
+
+    /// The applicable `rpm` and `erratum` units as positions in the index's id tables (never `nil`).
+    public func applicablePositions(
+        profiles: InstalledPackages,
+        repository: RPMRepositoryIndex
+    ) -> [String: UnitPositions]? {
+        positions(profiles: profiles, repository: repository)
+    }
+
+    private func positions(profiles: InstalledPackages, repository: RPMRepositoryIndex) -> [String: UnitPositions] {
         let packages = repository.applicablePackages(to: profiles)
         let errata = repository.applicableErrata(given: packages)
         return [
-            RPMContentType.rpm: packages.elements(of: repository.packageIDs),
-            RPMContentType.erratum: errata.elements(of: repository.erratumIDs),
+            RPMContentType.rpm: UnitPositions(table: repository.packageTable, words: packages.words),
+            RPMContentType.erratum: UnitPositions(table: repository.erratumTable, words: errata.words),
         ]
     }
 }
@@ -273,12 +285,12 @@ public struct InstalledPackages: Sendable {
             var epoch = 0
             var epochReadable = true
             for (field, value) in fields {
-                switch field {
-                case "name": if case .string(let text) = value { name = text }
-                case "version": if case .string(let text) = value { version = text }
-                case "release": if case .string(let text) = value { release = text }
-                case "arch": if case .string(let text) = value { arch = text }
-                case "epoch":
+                switch RPMField(field) {
+                case .name: if case .string(let text) = value { name = text }
+                case .version: if case .string(let text) = value { version = text }
+                case .release: if case .string(let text) = value { release = text }
+                case .arch: if case .string(let text) = value { arch = text }
+                case .epoch:
                     switch value {
                     case .null: break
                     case .int(let number) where number >= 0: epoch = number
@@ -290,7 +302,7 @@ public struct InstalledPackages: Sendable {
                         }
                     default: epochReadable = false
                     }
-                default: break
+                case .other: break
                 }
             }
             guard let release, !name.isEmpty, !version.isEmpty, !arch.isEmpty, epochReadable else {
@@ -336,16 +348,16 @@ public struct InstalledPackages: Sendable {
 /// A repository's RPM content, arranged for applicability: for each name and architecture, the packages
 /// newest first with their EVRs in compact form; for each package, the errata whose pkglist names it.
 public struct RPMRepositoryIndex: Sendable {
-    /// A package of one name and architecture, with its position in ``packageIDs``.
+    /// A package of one name and architecture, with its position in ``packageTable``.
     struct Candidate: Sendable {
         let evr: PackedEVR
         let package: Int32
     }
 
     /// The `rpm` units' ids, ascending; positions are the packages' numbers.
-    let packageIDs: [UnitID]
+    let packageTable: UnitIDTable
     /// The `erratum` units' ids, ascending; positions are the errata's numbers.
-    let erratumIDs: [UnitID]
+    let erratumTable: UnitIDTable
     /// One group per name and architecture, ascending by hash: group `g` has hash `groupHashes[g]`, key
     /// `groupKeys` key `g`, and its packages newest first in `candidates[groupStarts[g]..<groupStarts[g + 1]]`.
     let groupHashes: [UInt64]
@@ -457,18 +469,18 @@ public struct RPMRepositoryIndex: Sendable {
         // Fresh copies of the ids, allocated in id order: records then hold ids that lie in memory in the
         // order they sort, so checking, merging and copying them streams through memory instead of
         // missing the cache on every id.
-        self.packageIDs = packageIDs.map(freshCopy)
-        self.erratumIDs = erratumIDs.map(freshCopy)
+        packageTable = UnitIDTable(sortedIDs: packageIDs.map(freshCopy))
+        erratumTable = UnitIDTable(sortedIDs: erratumIDs.map(freshCopy))
         self.errataStarts = errataStarts
         self.errata = flat
     }
 
     /// How many packages and errata the index holds.
-    public var counts: (packages: Int, errata: Int) { (packageIDs.count, erratumIDs.count) }
+    public var counts: (packages: Int, errata: Int) { (packageTable.ids.count, erratumTable.ids.count) }
 
     /// The packages newer than what `installed` has of their name and architecture, as a set of package numbers.
     func applicablePackages(to installed: InstalledPackages) -> NumberSet {
-        var result = NumberSet(capacity: packageIDs.count)
+        var result = NumberSet(capacity: packageTable.ids.count)
         // Both sides are ascending by hash: one walk over them pairs each installed package with its group.
         groupHashes.withUnsafeBufferPointer { groupHashes in
             groupStarts.withUnsafeBufferPointer { starts in
@@ -510,8 +522,8 @@ public struct RPMRepositoryIndex: Sendable {
 
     /// The errata naming one of `packages`, as a set of erratum numbers.
     func applicableErrata(given packages: NumberSet) -> NumberSet {
-        var result = NumberSet(capacity: erratumIDs.count)
-        guard !erratumIDs.isEmpty else { return result }
+        var result = NumberSet(capacity: erratumTable.ids.count)
+        guard !erratumTable.ids.isEmpty else { return result }
         errataStarts.withUnsafeBufferPointer { starts in
             errata.withUnsafeBufferPointer { errata in
                 packages.forEachMember { package in
@@ -540,7 +552,8 @@ public struct RPMRepositoryIndex: Sendable {
 /// A set of small non-negative numbers (package or erratum numbers of one index), one bit each: inserting is a
 /// store, and members come out ascending without sorting.
 struct NumberSet {
-    private var words: [UInt64]
+    /// Bit `b` of word `w` stands for number `64 * w + b`.
+    private(set) var words: [UInt64]
 
     /// An empty set for numbers below `capacity`.
     init(capacity: Int) { words = [UInt64](repeating: 0, count: (capacity + 63) / 64) }
@@ -562,25 +575,19 @@ struct NumberSet {
             }
         }
     }
-
-    /// `values` at the members' positions, in ascending order of position.
-    func elements<Value>(of values: [Value]) -> [Value] {
-        var result: [Value] = []
-        result.reserveCapacity(count)
-        values.withUnsafeBufferPointer { values in forEachMember { result.append(values[$0]) } }
-        return result
-    }
 }
 
 /// A unit id with storage of its own (an id of up to 15 bytes is stored inline anyway).
 private func freshCopy(_ id: UnitID) -> UnitID {
-    let bytes = Array(id.rawValue.utf8)
-    return UnitID(
-        String(unsafeUninitializedCapacity: bytes.count) { buffer in
-            _ = buffer.initialize(from: bytes)
-            return bytes.count
-        }
-    )
+    var text = id.rawValue
+    return text.withUTF8 { bytes in
+        UnitID(
+            String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                _ = buffer.initialize(from: bytes)
+                return bytes.count
+            }
+        )
+    }
 }
 
 /// Python 2's order of the scalar values a profile's sort key holds: `null` first, then numbers (Booleans

@@ -220,25 +220,59 @@ struct RPMFieldIssue: Error {
     let reason: String
 }
 
+/// The NEVRA field a JSON object key names. Telling keys apart by length and first byte before comparing
+/// them costs one string comparison per key instead of one per candidate field name (each a call when the
+/// strings differ); package objects are read by the million.
+enum RPMField {
+    case name, epoch, version, release, arch, other
+
+    @inline(__always)
+    init(_ key: String) {
+        let bytes = key.utf8
+        switch (bytes.count, bytes.first) {
+        case (4, UInt8(ascii: "n")) where key == "name": self = .name
+        case (5, UInt8(ascii: "e")) where key == "epoch": self = .epoch
+        case (7, UInt8(ascii: "v")) where key == "version": self = .version
+        case (7, UInt8(ascii: "r")) where key == "release": self = .release
+        case (4, UInt8(ascii: "a")) where key == "arch": self = .arch
+        default: self = .other
+        }
+    }
+}
+
 /// Reading NEVRA fields from JSON objects (unit keys, pkglist entries, profile entries).
 enum RPMFields {
     /// The NEVRA of `{"name", "epoch", "version", "release", "arch"}`: name, version and arch must be
     /// non-empty strings, release a string; the epoch may be absent, `null`, a non-negative integer or a
     /// decimal string (`""` is 0).
     static func nevra(_ fields: [String: JSONValue]) throws(RPMFieldIssue) -> NEVRA {
-        guard case .string(let name) = fields["name"] ?? .null, !name.isEmpty else {
+        // One pass over the fields instead of a hashed lookup per field: this reads every package of every
+        // repository index and erratum pkglist.
+        var (name, version, release, arch) = (JSONValue.null, JSONValue.null, JSONValue.null, JSONValue.null)
+        var epochField: JSONValue?
+        for (field, value) in fields {
+            switch RPMField(field) {
+            case .name: name = value
+            case .version: version = value
+            case .release: release = value
+            case .arch: arch = value
+            case .epoch: epochField = value
+            case .other: break
+            }
+        }
+        guard case .string(let name) = name, !name.isEmpty else {
             throw RPMFieldIssue(reason: "'name' must be a non-empty string")
         }
-        guard case .string(let version) = fields["version"] ?? .null, !version.isEmpty else {
+        guard case .string(let version) = version, !version.isEmpty else {
             throw RPMFieldIssue(reason: "'version' must be a non-empty string")
         }
-        guard case .string(let release) = fields["release"] ?? .null else {
+        guard case .string(let release) = release else {
             throw RPMFieldIssue(reason: "'release' must be a string")
         }
-        guard case .string(let arch) = fields["arch"] ?? .null, !arch.isEmpty else {
+        guard case .string(let arch) = arch, !arch.isEmpty else {
             throw RPMFieldIssue(reason: "'arch' must be a non-empty string")
         }
-        return NEVRA(name: name, epoch: try epoch(fields["epoch"]), version: version, release: release, arch: arch)
+        return NEVRA(name: name, epoch: try epoch(epochField), version: version, release: release, arch: arch)
     }
 
     /// An epoch field: absent or `null` is 0, an integer must be >= 0, a string must be decimal digits.

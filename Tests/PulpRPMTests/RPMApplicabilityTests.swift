@@ -333,5 +333,16 @@ struct RPMSortedListsTests {
             #expect(list == Array(Set(list)).sorted())
         }
         #expect(result["rpm"]?.count == 199, "every build but pkg0-1.0 is newer than the installed 1.0")
+
+        // The engine calls it through the protocol: the positions must be the calculator's own, not the default.
+        func positions<Calculator: ApplicabilityCalculator>(
+            _ calculator: Calculator,
+            _ profiles: Calculator.PreparedProfiles,
+            _ index: Calculator.RepositoryIndex
+        ) -> [String: UnitPositions]? {
+            calculator.applicablePositions(profiles: profiles, repository: index)
+        }
+        let reported = positions(calculator, try calculator.prepare(profiles: ["rpm": profile]), index)
+        #expect(reported?.mapValues(\.ids) == result)
     }
 }

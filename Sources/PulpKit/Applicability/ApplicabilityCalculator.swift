@@ -51,6 +51,13 @@ public protocol ApplicabilityCalculator: Sendable {
     /// The ids of the repository's units that apply, for every type of ``contentTypes``.
     func applicableUnits(profiles: PreparedProfiles, repository: RepositoryIndex) -> [String: [UnitID]]
 
+    /// The same units as ``applicableUnits(profiles:repository:)``, as positions in id tables the index
+    /// keeps (one ``UnitIDTable`` per type, shared by every result from that index), for every type of
+    /// ``contentTypes``; or `nil`, the default, when the calculator reports ids only. The engine uses it
+    /// instead of ``applicableUnits(profiles:repository:)`` when it is not `nil`, and queries then merge the
+    /// records of several repositories as integers.
+    func applicablePositions(profiles: PreparedProfiles, repository: RepositoryIndex) -> [String: UnitPositions]?
+
     /// Whether ``applicableUnits(profiles:repository:)`` always returns its lists sorted ascending (as
     /// `UnitID`'s `<` orders) without duplicates, so the engine stores them without checking. Defaults to
     /// `false`; a calculator that says `true` wrongly makes queries merge wrongly.
@@ -60,6 +67,14 @@ public protocol ApplicabilityCalculator: Sendable {
 extension ApplicabilityCalculator {
     /// `false`: the engine checks every list, and sorts the ones that need it.
     public var reportsSortedLists: Bool { false }
+
+    /// `nil`: the calculator reports ids only.
+    public func applicablePositions(
+        profiles: PreparedProfiles,
+        repository: RepositoryIndex
+    ) -> [String: UnitPositions]? {
+        nil
+    }
 }
 
 /// A registered calculator with its associated types erased, so the engine can hold several.
@@ -71,6 +86,7 @@ struct RegisteredCalculator: Sendable {
     let makeIndex: @Sendable ([ContentUnit]) -> any Sendable
     let prepare: @Sendable ([String: JSONValue]) throws(PulpError) -> any Sendable
     let compute: @Sendable (_ profiles: any Sendable, _ index: any Sendable) -> [String: [UnitID]]
+    let computePositions: @Sendable (_ profiles: any Sendable, _ index: any Sendable) -> [String: UnitPositions]?
 
     init<Calculator: ApplicabilityCalculator>(_ calculator: Calculator) {
         contentTypes = calculator.contentTypes
@@ -82,6 +98,12 @@ struct RegisteredCalculator: Sendable {
         compute = { profiles, index in
             // Both values come from this calculator's own `prepare` and `makeIndex` (see `CalculatorRegistry`).
             calculator.applicableUnits(
+                profiles: profiles as! Calculator.PreparedProfiles,
+                repository: index as! Calculator.RepositoryIndex
+            )
+        }
+        computePositions = { profiles, index in
+            calculator.applicablePositions(
                 profiles: profiles as! Calculator.PreparedProfiles,
                 repository: index as! Calculator.RepositoryIndex
             )

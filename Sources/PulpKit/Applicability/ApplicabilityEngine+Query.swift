@@ -60,11 +60,10 @@ extension ApplicabilityEngine {
             existing.insert(repository)
         }
         let hashes = Set(summaries.compactMap(\.profileSetHash))
-        var applicability: [ApplicabilityKey: [String: [UnitID]]] = [:]
+        var records: [ApplicabilityKey: ApplicabilityRecord] = [:]
         for record in try await store.records(forProfileSets: hashes) where existing.contains(record.key.repositoryID) {
-            var kept = record.applicability
-            if let wanted { kept = kept.filter { wanted.contains($0.key) } }
-            if !kept.isEmpty { applicability[record.key] = kept }
+            let kept = wanted.map { record.keeping($0) } ?? record
+            if !kept.applicability.isEmpty { records[record.key] = kept }
         }
 
         var members: [ApplicabilityKey: [ConsumerID]] = [:]
@@ -72,21 +71,25 @@ extension ApplicabilityEngine {
             guard let hash = summary.profileSetHash else { continue }
             for repository in summary.repositories {
                 let key = ApplicabilityKey(repositoryID: repository, profileSetHash: hash)
-                if applicability[key] != nil { members[key, default: []].append(summary.consumerID) }
+                if records[key] != nil { members[key, default: []].append(summary.consumerID) }
             }
         }
 
         // Group the records by their consumer sets; then merge each group's records, groups in parallel.
-        var groups: [[ConsumerID]: [[String: [UnitID]]]] = [:]
+        var groups: [[ConsumerID]: [ApplicabilityRecord]] = [:]
         for (key, consumers) in members {
-            if let found = applicability[key] { groups[consumers, default: []].append(found) }
+            if let found = records[key] { groups[consumers, default: []].append(found) }
         }
         let ordered = groups.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         var reports = [ApplicabilityReport?](repeating: nil, count: ordered.count)
         let merging = ordered.indices.filter { ordered[$0].value.count > 1 }
         for index in ordered.indices where ordered[index].value.count == 1 {
-            reports[index] = ApplicabilityReport(consumers: ordered[index].key, applicability: ordered[index].value[0])
+            reports[index] = ApplicabilityReport(
+                consumers: ordered[index].key,
+                applicability: ordered[index].value[0].applicability
+            )
         }
+        let orders = await Self.combinedOrders(of: merging.flatMap { ordered[$0].value })
         let workers = min(configuration.concurrency, merging.count)
         let next = PulpMutex(0)
         try await withThrowingTaskGroup(of: [(Int, [String: [UnitID]])].self) { tasks in
@@ -101,15 +104,7 @@ extension ApplicabilityEngine {
                         guard position < merging.count else { break }
                         try Task.checkCancellation()
                         let index = merging[position]
-                        let records = ordered[index].value
-                        merged.append(
-                            (
-                                index,
-                                records.dropFirst().reduce(records[0]) {
-                                    $0.merging($1, uniquingKeysWith: mergeSortedUnique)
-                                }
-                            )
-                        )
+                        merged.append((index, Self.union(of: ordered[index].value, orders: orders)))
                     }
                     return merged
                 }
@@ -121,6 +116,54 @@ extension ApplicabilityEngine {
             }
         }
         return reports.compactMap { $0 }
+    }
+}
+
+extension ApplicabilityEngine {
+    /// For each content type, one order over every id table that `records` have positions in; the types'
+    /// orders are built concurrently.
+    static func combinedOrders(of records: [ApplicabilityRecord]) async -> [String: CombinedUnitOrder] {
+        var tables: [String: [UnitIDTable]] = [:]
+        var seen: Set<ObjectIdentifier> = []
+        for record in records {
+            for (type, positions) in record.positions where seen.insert(ObjectIdentifier(positions.table)).inserted {
+                tables[type, default: []].append(positions.table)
+            }
+        }
+        return await withTaskGroup(of: (String, CombinedUnitOrder).self) { group in
+            for (type, list) in tables { group.addTask { (type, CombinedUnitOrder(tables: list)) } }
+            var orders: [String: CombinedUnitOrder] = [:]
+            for await (type, order) in group { orders[type] = order }
+            return orders
+        }
+    }
+
+    /// The union, per content type, of several records' sorted lists: through `orders` when every record
+    /// holding the type has it as positions the order ranks, otherwise by merging the lists.
+    static func union(
+        of records: [ApplicabilityRecord],
+        orders: [String: CombinedUnitOrder]
+    ) -> [String: [UnitID]] {
+        var types: Set<String> = []
+        for record in records { types.formUnion(record.applicability.keys) }
+        var result: [String: [UnitID]] = [:]
+        for type in types {
+            let holding = records.filter { $0.applicability[type] != nil }
+            if holding.count == 1 {
+                result[type] = holding[0].applicability[type]
+                continue
+            }
+            let positions = holding.compactMap { $0.positions[type] }
+            if let order = orders[type], positions.count == holding.count,
+                positions.allSatisfy({ order.contains($0.table) })
+            {
+                result[type] = order.union(positions)
+            } else {
+                let lists = holding.map { $0.applicability[type]! }
+                result[type] = lists.dropFirst().reduce(lists[0], mergeSortedUnique)
+            }
+        }
+        return result
     }
 }
 

@@ -307,6 +307,7 @@ extension ApplicabilityEngine {
         for repository in repositories.sorted() {
             guard let repositoryIndexes = indexes[repository] else { continue }
             var applicability: [String: [UnitID]] = [:]
+            var positions: [String: UnitPositions] = [:]
             for entry in repositoryIndexes.entries where !refused.contains(entry.calculator) {
                 let calculator = calculators[entry.calculator]
                 if prepared[entry.calculator] == nil {
@@ -326,6 +327,13 @@ extension ApplicabilityEngine {
                     }
                 }
                 guard let profiles = prepared[entry.calculator] else { continue }
+                if let result = calculator.computePositions(profiles, entry.index) {
+                    for type in calculator.contentTypes {
+                        applicability[type] = result[type]?.ids ?? []
+                        positions[type] = result[type]
+                    }
+                    continue
+                }
                 let result = calculator.compute(profiles, entry.index)
                 for type in calculator.contentTypes {
                     let list = result[type] ?? []
@@ -333,7 +341,11 @@ extension ApplicabilityEngine {
                 }
             }
             records.append(
-                ApplicabilityRecord(repositoryID: repository, profileSetHash: hash, applicability: applicability)
+                ApplicabilityRecord(
+                    key: ApplicabilityKey(repositoryID: repository, profileSetHash: hash),
+                    applicability: applicability,
+                    positions: positions
+                )
             )
         }
         return (records, refused.isEmpty)

@@ -22,18 +22,55 @@ public struct ApplicabilityKey: Sendable, Hashable, Comparable, CustomStringConv
 
 /// What applies from one repository to every consumer with one profile set (Pulp 2's
 /// `RepoProfileApplicability`, one record per set instead of one per member profile).
+///
+/// Records the engine computes also carry the same units as positions in the index's id tables, which a
+/// store that keeps records as values (``InMemoryApplicabilityStore``) hands back, so that the query merges
+/// integers; equality and hashing look at ``key`` and ``applicability`` only.
 public struct ApplicabilityRecord: Sendable, Hashable {
     /// The repository and the profile set.
     public var key: ApplicabilityKey
     /// For each content type computed, the applicable unit ids, sorted ascending, each once. A content type
     /// no calculator computed for this repository (it holds no content of that family) is absent; a record
     /// with no type at all only marks the pair as computed and takes no part in queries.
-    public var applicability: [String: [UnitID]]
+    public var applicability: [String: [UnitID]] {
+        didSet { positions = [:] }
+    }
+    /// For some types of ``applicability``, the same units as positions in an id table; cleared whenever
+    /// ``applicability`` changes.
+    private(set) var positions: [String: UnitPositions]
 
     /// Creates a record.
     public init(key: ApplicabilityKey, applicability: [String: [UnitID]]) {
         self.key = key
         self.applicability = applicability
+        positions = [:]
+    }
+
+    /// Creates a record whose `positions` (for some of its types) hold the same units as `applicability`.
+    init(key: ApplicabilityKey, applicability: [String: [UnitID]], positions: [String: UnitPositions]) {
+        self.key = key
+        self.applicability = applicability
+        self.positions = positions
+    }
+
+    /// The record with only the content types in `types`.
+    func keeping(_ types: Set<String>) -> ApplicabilityRecord {
+        ApplicabilityRecord(
+            key: key,
+            applicability: applicability.filter { types.contains($0.key) },
+            positions: positions.filter { types.contains($0.key) }
+        )
+    }
+
+    /// Whether both records have the same key and applicability.
+    public static func == (lhs: ApplicabilityRecord, rhs: ApplicabilityRecord) -> Bool {
+        lhs.key == rhs.key && lhs.applicability == rhs.applicability
+    }
+
+    /// Hashes the key and the applicability.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(applicability)
     }
 
     /// Creates a record for `repositoryID` and `profileSetHash`.

@@ -1,9 +1,10 @@
 /// An ``ApplicabilityStore`` in memory: fast, shared by the tasks of one process, gone when it exits.
 ///
-/// Records are kept as saved, so a query shares their unit id arrays instead of copying them.
+/// Records are kept as saved, so a query shares their unit id arrays instead of copying them, and merges the
+/// positions the engine computed with them (see ``ApplicabilityRecord``).
 public final class InMemoryApplicabilityStore: ApplicabilityStore {
     private struct Tables {
-        var records: [ApplicabilityKey: [String: [UnitID]]] = [:]
+        var records: [ApplicabilityKey: ApplicabilityRecord] = [:]
         var keysByProfileSet: [String: Set<RepositoryID>] = [:]
         var keysByRepository: [RepositoryID: Set<String>] = [:]
 
@@ -26,7 +27,7 @@ public final class InMemoryApplicabilityStore: ApplicabilityStore {
     public func save(_ records: [ApplicabilityRecord]) async throws {
         tables.withLock { tables in
             for record in records {
-                tables.records[record.key] = record.applicability
+                tables.records[record.key] = record
                 tables.keysByProfileSet[record.key.profileSetHash, default: []].insert(record.key.repositoryID)
                 tables.keysByRepository[record.key.repositoryID, default: []].insert(record.key.profileSetHash)
             }
@@ -39,9 +40,8 @@ public final class InMemoryApplicabilityStore: ApplicabilityStore {
             var result: [ApplicabilityRecord] = []
             for hash in hashes {
                 for repository in tables.keysByProfileSet[hash] ?? [] {
-                    let key = ApplicabilityKey(repositoryID: repository, profileSetHash: hash)
-                    if let applicability = tables.records[key] {
-                        result.append(ApplicabilityRecord(key: key, applicability: applicability))
+                    if let record = tables.records[ApplicabilityKey(repositoryID: repository, profileSetHash: hash)] {
+                        result.append(record)
                     }
                 }
             }

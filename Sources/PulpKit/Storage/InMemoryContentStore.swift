@@ -42,18 +42,22 @@ public final class InMemoryContentStore: ContentStore {
 
     /// A repository's units of `types` (every type when empty), ordered by id.
     public func units(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnit] {
-        let units = tables.withLock { tables in
-            (tables.associations[repository] ?? []).compactMap { id in
-                tables.units[id].flatMap { types.isEmpty || types.contains($0.typeID) ? $0 : nil }
-            }
+        // Copy-on-write snapshots: taking them copies nothing, so the lock is held only for that, and the
+        // lookups, the sort and the one copy of each unit happen outside it (concurrent index builds do not
+        // wait for each other; a write meanwhile copies the table instead of waiting).
+        let (associated, units) = tables.withLock { tables in (tables.associations[repository] ?? [], tables.units) }
+        // Sorted by position: comparing ids' first bytes as integers settles almost every comparison without
+        // reading the strings.
+        let ids = Array(associated)
+        let keys = ids.map(UnitIDSortKey.init)
+        let order = ids.indices.sorted { a, b in UnitIDSortKey.compare(keys[a], ids[a], keys[b], ids[b]) < 0 }
+        var result: [ContentUnit] = []
+        result.reserveCapacity(ids.count)
+        for position in order {
+            guard let index = units.index(forKey: ids[position]) else { continue }
+            if types.isEmpty || types.contains(units.values[index].typeID) { result.append(units.values[index]) }
         }
-        // Sorted outside the lock, by position: comparing ids' first bytes as integers settles almost every
-        // comparison without reading the strings, and no unit is moved until the order is known.
-        let keys = units.map { UnitIDSortKey($0.id) }
-        let order = units.indices.sorted { a, b in
-            UnitIDSortKey.compare(keys[a], units[a].id, keys[b], units[b].id) < 0
-        }
-        return order.map { units[$0] }
+        return result
     }
 
     /// Adds the existing units among `ids` to a repository; returns how many were new to it.

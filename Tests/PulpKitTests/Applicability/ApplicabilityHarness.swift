@@ -59,28 +59,34 @@ final class IndexProbe: Sendable {
 /// A `widget` unit has key `{"name", "level"}`; it applies when the profile lists a widget of that name
 /// at a lower level. A `fix` unit has key `{"id"}` and metadata `{"fixes": ["name:level", …]}`; it applies
 /// when one of the widgets it names is an applicable widget of the repository. Profiles list
-/// `{"name", "level"}` objects; normalising sorts them by name, then level.
+/// `{"name", "level"}` objects; normalising sorts them by name, then level. With `reportsPositions`, it
+/// also reports its results as positions in per-type id tables of the index.
 struct WidgetCalculator: ApplicabilityCalculator {
     struct Index: Sendable {
         var widgets: [String: [(level: Int, id: UnitID)]] = [:]
         var fixes: [(id: UnitID, names: [String])] = []
+        /// Each type's ids, sorted, in one table.
+        var tables: [String: UnitIDTable] = [:]
     }
 
     let widgetType: String
     let fixType: String?
     let profileType: String
     let probe: IndexProbe
+    let reportsPositions: Bool
 
     init(
         widgetType: String = "widget",
         fixType: String? = "fix",
         profileType: String = "widget",
-        probe: IndexProbe = IndexProbe()
+        probe: IndexProbe = IndexProbe(),
+        reportsPositions: Bool = false
     ) {
         self.widgetType = widgetType
         self.fixType = fixType
         self.profileType = profileType
         self.probe = probe
+        self.reportsPositions = reportsPositions
     }
 
     var contentTypes: Set<String> { fixType.map { [widgetType, $0] } ?? [widgetType] }
@@ -112,6 +118,9 @@ struct WidgetCalculator: ApplicabilityCalculator {
                 }
             }
         }
+        for type in contentTypes {
+            index.tables[type] = UnitIDTable(sortedIDs: units.filter { $0.typeID == type }.map(\.id).sorted())
+        }
         return index
     }
 
@@ -141,6 +150,15 @@ struct WidgetCalculator: ApplicabilityCalculator {
             result[fixType] = repository.fixes.filter { !applicableNames.isDisjoint(with: $0.names) }.map(\.id)
         }
         return result
+    }
+
+    func applicablePositions(profiles: [String: Int], repository: Index) -> [String: UnitPositions]? {
+        guard reportsPositions else { return nil }
+        return applicableUnits(profiles: profiles, repository: repository).reduce(into: [:]) { result, entry in
+            let table = repository.tables[entry.key]!
+            let positions = Dictionary(uniqueKeysWithValues: table.ids.enumerated().map { ($1, $0) })
+            result[entry.key] = UnitPositions(table: table, positions: entry.value.map { positions[$0]! })
+        }
     }
 }
 

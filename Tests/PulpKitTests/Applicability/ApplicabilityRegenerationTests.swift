@@ -69,6 +69,40 @@ struct ApplicabilityRegenerationTests {
         }
     }
 
+    @Test(arguments: [false, true])
+    func concurrentComputationsGiveTheRecordsOfOneAtATime(positions: Bool) async throws {
+        func records(concurrency: Int) async throws -> [ApplicabilityRecord] {
+            try await withApplicability(
+                configuration: .init(concurrency: concurrency),
+                calculators: [WidgetCalculator(reportsPositions: positions)]
+            ) { harness in
+                let names = ["a", "b", "c", "d", "e"]
+                for repository in 0..<4 {
+                    try await harness.repository(
+                        RepositoryID("r\(repository)"),
+                        widgets: names.flatMap { name in (1...4).map { "\(name):\($0 + repository)" } },
+                        fixes: ["F\(repository)": ["a:\(repository + 3)"], "G\(repository)": ["e:\(repository + 4)"]]
+                    )
+                }
+                for consumer in 0..<40 {
+                    try await harness.consumer(
+                        ConsumerID("c\(consumer)"),
+                        widgets: names.enumerated().compactMap { position, name in
+                            consumer % (position + 2) == 0 ? nil : "\(name):\(consumer % 5 + 1)"
+                        },
+                        boundTo: (0..<(consumer % 4 + 1)).map { RepositoryID("r\(($0 + consumer) % 4)") }
+                    )
+                }
+                try await harness.regenerateAll()
+                let hashes = Set(try await harness.engine.store.keys().map(\.profileSetHash))
+                return try await harness.engine.store.records(forProfileSets: hashes)
+            }
+        }
+        let serial = try await records(concurrency: 1)
+        #expect(serial.count > 40, "many (repository, profile set) records")
+        #expect(try await records(concurrency: 4) == serial)
+    }
+
     @Test func bulkRegenerationsRunOneAtATimeUnderTheGlobalLock() async throws {
         let probe = IndexProbe(delay: .milliseconds(20))
         try await withApplicability(probe: probe) { harness in
