@@ -87,12 +87,15 @@ func benchmarkFileSync(_ context: BenchmarkContext) async throws {
     let feed = try GeneratedFeed(count: count, in: directory)
     context.report("sync.feed_10k.mb", Double(feed.bytes) / 1e6, "MB")
 
-    try await SyncHarness.run(importers: [FileImporter()], backend: .sqlite) { harness in
-        try await createRepository(harness, "file", feed: feed.url, policy: .immediate)
-        context.report("sync.file_10k.seconds", try await timeSync(harness, "file"), "s")
-        context.report("sync.unchanged_manifest_10k.seconds", try await timeSync(harness, "file"), "s")
+    if context.includes("file") {
+        try await SyncHarness.run(importers: [FileImporter()], backend: .sqlite) { harness in
+            try await createRepository(harness, "file", feed: feed.url, policy: .immediate)
+            context.report("sync.file_10k.seconds", try await timeSync(harness, "file"), "s")
+            context.report("sync.unchanged_manifest_10k.seconds", try await timeSync(harness, "file"), "s")
+        }
     }
 
+    guard context.includes("http") else { return }
     guard LocalServer.python3Path != nil else {
         FileHandle.standardError.write(Data("python3 not found: no sync.http_10k.seconds\n".utf8))
         return
