@@ -56,6 +56,16 @@ public struct ContentStorage: Sendable, Hashable {
         return size.map { Int64(info.st_size) == $0 } ?? true
     }
 
+    /// The absolute path of the file of `digest`, after creating its directory if needed: a download checked
+    /// against `digest` is written beside it (a hidden partial file) and renamed into place in one step, with
+    /// no move between directories.
+    public func preparedPath(for digest: SHA256Digest) throws(PulpError) -> String {
+        let hex = digest.hex
+        let directory = "\(root.path)/content/\(hex.prefix(2))"
+        try Self.makeDirectory(directory)
+        return "\(directory)/\(hex)"
+    }
+
     /// Moves a checked download from ``incomingDirectory`` into place as the file of `digest`; returns its
     /// relative path. When that file is already stored the download is discarded instead.
     public func place(_ incoming: URL, as digest: SHA256Digest) throws(PulpError) -> String {

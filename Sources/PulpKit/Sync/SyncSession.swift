@@ -104,6 +104,21 @@ final class SyncSession: Sendable {
             throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
         }
         var unit = unit
+        if let checksum = unit.checksum, settings.verifyChecksum {
+            // Checked against its digest, the file can be written beside its final place and renamed once.
+            _ = try await downloader.download(
+                settings.request(for: url),
+                toPath: try storage.preparedPath(for: checksum),
+                expectedSize: unit.size,
+                expectedSHA256: checksum,
+                verifySize: settings.verifySize,
+                verifyChecksum: true,
+                durable: false
+            )
+            unit.storagePath = storage.relativePath(for: checksum)
+            unit.downloaded = true
+            return unit
+        }
         let incoming = storage.incomingURL()
         let result = try await downloader.download(
             settings.request(for: url),
