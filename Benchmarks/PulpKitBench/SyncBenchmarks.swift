@@ -2,7 +2,8 @@ import Foundation
 import PulpKit
 
 /// `sync`: the figures of the sync issue; with `--feed URL`, only the time to sync that feed once; with
-/// `--only file|http|noop|sha256|history` (comma-separated), only those parts.
+/// `--only file|http|noop|sha256|history` (comma-separated), only those parts; with `--max-downloads N`, the
+/// HTTP sync is also timed with `max_downloads` N (`sync.http_10k.max_downloads_N.seconds`).
 func runSyncBenchmarks(_ context: BenchmarkContext) async throws {
     if let feed = context.option("feed") {
         try await benchmarkFeed(context, URL(string: feed)!)
