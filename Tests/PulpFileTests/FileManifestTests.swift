@@ -1,7 +1,8 @@
 import Foundation
-@testable import PulpFile
 import PulpKit
 import Testing
+
+@testable import PulpFile
 
 private let sumA = String(repeating: "ab", count: 32)
 private let sumB = String(repeating: "0123456789abcdef", count: 4)

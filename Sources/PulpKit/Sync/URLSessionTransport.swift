@@ -270,7 +270,8 @@ private final class ChunkChannel: Sendable {
 
     /// The error for an unsuccessful HTTP status (see ``PulpError/downloadStatus(_:reason:url:fileID:line:)``).
     func statusError(_ status: Int) -> PulpError {
-        PulpError.downloadStatus(status, reason: HTTPURLResponse.localizedString(forStatusCode: status), url: request.url)
+        let reason = HTTPURLResponse.localizedString(forStatusCode: status)
+        return PulpError.downloadStatus(status, reason: reason, url: request.url)
     }
 
     /// The ``PulpError`` (or `CancellationError`) for an error `URLSession` reported.

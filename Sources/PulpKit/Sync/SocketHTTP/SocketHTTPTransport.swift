@@ -101,12 +101,14 @@ public final class SocketHTTPTransport: HTTPTransport {
         let timeout = request.timeout
         while true {
             let pooled = connections.take(target.key)
-            let connection = try pooled ?? SocketConnection.open(
-                host: target.host,
-                port: target.port,
-                timeout: timeout,
-                url: url
-            )
+            let connection =
+                try pooled
+                ?? SocketConnection.open(
+                    host: target.host,
+                    port: target.port,
+                    timeout: timeout,
+                    url: url
+                )
             try control.attach(connection)
             var keep = false
             var answered = false
