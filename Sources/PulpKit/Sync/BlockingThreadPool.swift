@@ -19,6 +19,9 @@ final class BlockingThreadPool: Sendable {
         var threads = 0
     }
 
+    /// The pool for blocking file-system calls (`syncfs`) that would otherwise hold a cooperative thread.
+    static let fileSystem = BlockingThreadPool(name: "pulpkit.fs")
+
     private let state = PulpMutex(State())
     private let idleTimeout: Duration
     private let name: String
