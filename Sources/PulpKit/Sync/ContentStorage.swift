@@ -3,9 +3,10 @@ public import Foundation
 /// The directory where unit files live, content-addressed by SHA-256.
 ///
 /// A file with digest `d` is stored at `content/<d[0..<2]>/<d>` under the root, so a file shared by two
-/// units or two repositories is stored once, and names from a feed never reach the file system. Files
-/// arrive in `incoming/` (written, checked, synced there by the ``Downloader``) and are moved into place
-/// with one `rename`, so a stored path never holds a partial file.
+/// units or two repositories is stored once, and names from a feed never reach the file system. A download
+/// checked against a known digest is written beside its final place (``preparedPath(for:)``), others arrive
+/// in `incoming/`; either is checked by the ``Downloader`` and published with one `rename`, so a stored path
+/// never holds a partial file.
 public struct ContentStorage: Sendable, Hashable {
     /// The storage root.
     public let root: URL

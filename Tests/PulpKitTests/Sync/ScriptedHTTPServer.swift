@@ -65,26 +65,31 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     /// How many connections were accepted.
     var connections: Int { state.withLock { $0.connections } }
 
-    /// Stops accepting and closes every connection.
+    /// Stops accepting and shuts every open connection down (their threads close them).
+    ///
+    /// Descriptors are shut down and closed only under the lock, and leave `open` as they are closed, so a
+    /// number the process has reused for another socket is never touched.
     func stop() {
-        let open = state.withLock { state in
+        state.withLock { state in
+            guard !state.stopped else { return }
             state.stopped = true
-            return state.open
+            shutdown(listener, Int32(SHUT_RDWR))
+            for descriptor in state.open { shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for descriptor in open { shutdown(descriptor, Int32(SHUT_RDWR)) }
     }
 
     deinit { stop() }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }
             let stopped = state.withLock { state in
-                state.connections += 1
-                state.open.append(connection)
+                if !state.stopped {
+                    state.connections += 1
+                    state.open.append(connection)
+                }
                 return state.stopped
             }
             if stopped {
@@ -97,7 +102,12 @@ final class ScriptedHTTPServer: @unchecked Sendable {
     }
 
     private func serve(_ connection: Int32) {
-        defer { close(connection) }
+        defer {
+            state.withLock { state in
+                state.open.removeAll { $0 == connection }
+                close(connection)
+            }
+        }
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
