@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 
-/// Runs blocking work (socket reads) on threads of its own, so the cooperative pool is never blocked.
+/// Runs blocking work (socket reads, `syncfs`) on threads of its own, so the cooperative pool is never blocked.
 ///
 /// A job goes to an idle thread if there is one, otherwise to a new thread: callers bound the number of
 /// jobs at once (the ``Downloader`` admits `max_downloads`), so the pool holds about as many threads as
@@ -55,7 +55,7 @@ final class BlockingThreadPool: Sendable {
         }
         let thread = Thread { [self] in loop(first: job) }
         thread.name = name
-        thread.stackSize = 256 << 10
+        thread.stackSize = 1 << 20
         thread.start()
     }
 
