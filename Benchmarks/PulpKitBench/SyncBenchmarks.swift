@@ -1,16 +1,26 @@
 import Foundation
 import PulpKit
 
-/// `sync`: the figures of the sync issue; with `--feed URL`, only the time to sync that feed once.
+/// `sync`: the figures of the sync issue; with `--feed URL`, only the time to sync that feed once; with
+/// `--only file|http|noop|sha256|history` (comma-separated), only those parts; with `--max-downloads N`, the
+/// HTTP sync is also timed with `max_downloads` N (`sync.http_10k.max_downloads_N.seconds`).
 func runSyncBenchmarks(_ context: BenchmarkContext) async throws {
     if let feed = context.option("feed") {
         try await benchmarkFeed(context, URL(string: feed)!)
         return
     }
-    try await benchmarkFileSync(context)
-    try await benchmarkNoopResync(context)
-    try benchmarkSHA256(context)
-    try await benchmarkHistoryQuery(context)
+    if context.includes("file") || context.includes("http") { try await benchmarkFileSync(context) }
+    if context.includes("noop") { try await benchmarkNoopResync(context) }
+    if context.includes("sha256") { try benchmarkSHA256(context) }
+    if context.includes("history") { try await benchmarkHistoryQuery(context) }
+}
+
+extension BenchmarkContext {
+    /// Whether `--only` (a comma-separated list of parts) is absent or names `part`.
+    func includes(_ part: String) -> Bool {
+        guard let only = option("only") else { return true }
+        return only.split(separator: ",").contains { $0 == part }
+    }
 }
 
 /// `sync.sha256.ratio_to_sha256sum`: PulpKit's SHA-256 over a 256 MiB file, as a fraction of the speed of

@@ -15,7 +15,7 @@ let suites: [(name: String, run: (BenchmarkContext) async throws -> Void)] = [
 ]
 
 /// Options that take a value (`--size medium`); other `--` arguments are flags.
-let valueOptions: Set = ["--size", "--workload", "--output", "--save-workload", "--feed"]
+let valueOptions: Set = ["--size", "--workload", "--output", "--save-workload", "--feed", "--only", "--max-downloads"]
 var options: [String: String] = [:]
 var arguments: [String] = []
 var remaining = Array(CommandLine.arguments.dropFirst())[...]
@@ -37,7 +37,8 @@ let unknown = requested.filter { name in !suites.contains { $0.name == name } }
 guard unknown.isEmpty, smoke || !requested.isEmpty else {
     let names = suites.map(\.name).joined(separator: " | ")
     let usage = "usage: pulpkit-bench (\(names))... [--smoke] [--size medium|large] [--workload DIR] [--output FILE]"
-    FileHandle.standardError.write(Data((usage + " [--save-workload DIR] [--feed URL]\n").utf8))
+    let more = " [--save-workload DIR] [--feed URL] [--only PARTS] [--max-downloads N]\n"
+    FileHandle.standardError.write(Data((usage + more).utf8))
     exit(2)
 }
 

@@ -45,25 +45,41 @@ public struct FileImporter: Importer {
         let manifest = try FileManifest(parsing: bytes)
         try context.checkCancellation()
 
-        let existing = Dictionary(
-            try await context.units(ofTypes: contentTypes).compactMap { unit in
-                unit.unitKey["name"]?.stringValue.map { ($0, unit) }
-            },
-            uniquingKeysWith: { first, _ in first }
-        )
+        // Match the manifest against the repository by unit key text, which needs no decoding: a listed file
+        // whose key is stored is unchanged. Only the keys left unmatched are decoded, to tell a changed file
+        // (same name, new checksum or size) from a new one, and to find the removed ones.
+        let summaries = try await context.unitSummaries(ofTypes: contentTypes)
+        var unmatched = [Bool](repeating: true, count: summaries.count)
+        var indexByKey: [String: Int] = [:]
+        indexByKey.reserveCapacity(summaries.count)
+        for (index, summary) in summaries.enumerated() {
+            indexByKey[summary.naturalKey.canonicalKey] = index
+        }
         var new: [ContentUnit] = []
         var changed: [ContentUnit] = []
         var replaced: [UnitID] = []
+        var unlisted: [FileManifest.Entry] = []
         let fetchMissing = context.settings.downloadPolicy == .immediate
         for entry in manifest.entries {
-            guard let current = existing[entry.name] else {
-                new.append(Self.unit(for: entry, in: folder))
+            guard let index = indexByKey[Self.canonicalKey(for: entry)] else {
+                unlisted.append(entry)
                 continue
             }
-            if current.checksum != entry.checksum || current.size != entry.size {
+            unmatched[index] = false
+            if fetchMissing, !summaries[index].downloaded {
+                new.append(Self.unit(for: entry, in: folder))
+            }
+        }
+        var existing: [String: ContentUnitSummary] = [:]
+        for (index, summary) in summaries.enumerated() where unmatched[index] {
+            guard let name = try summary.unitKey()["name"]?.stringValue, existing[name] == nil else { continue }
+            existing[name] = summary
+        }
+        for entry in unlisted {
+            if let current = existing[entry.name] {
                 changed.append(Self.unit(for: entry, in: folder))
                 replaced.append(current.id)
-            } else if fetchMissing, !current.downloaded {
+            } else {
                 new.append(Self.unit(for: entry, in: folder))
             }
         }
@@ -84,7 +100,7 @@ public struct FileImporter: Importer {
         }
         var removed = 0
         if context.settings.removeMissing {
-            let listed = Set(manifest.entries.map(\.name))
+            let listed = existing.isEmpty ? [] : Set(manifest.entries.map(\.name))
             let gone = existing.filter { !listed.contains($0.key) }.map(\.value.id)
             try await context.remove(gone)
             removed = gone.count
@@ -105,11 +121,26 @@ public struct FileImporter: Importer {
     public static func unit(for entry: FileManifest.Entry, in folder: URL) -> ContentUnit {
         ContentUnit(
             typeID: contentType,
-            unitKey: ["name": .string(entry.name), "checksum": .string(entry.sha256), "size": .int(Int(entry.size))],
+            unitKey: unitKey(for: entry),
             size: entry.size,
             checksum: entry.checksum,
             catalogURL: folder.appendingPathComponent(entry.name)
         )
+    }
+
+    /// The canonical unit key text of a manifest entry's unit, as ``UnitNaturalKey`` would encode it; built
+    /// directly when the name needs no JSON escaping (printable ASCII without `"` or `\\`).
+    static func canonicalKey(for entry: FileManifest.Entry) -> String {
+        let plain = entry.name.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+        guard plain else {
+            return UnitNaturalKey(typeID: contentType, unitKey: unitKey(for: entry)).canonicalKey
+        }
+        return "{\"checksum\":\"\(entry.sha256)\",\"name\":\"\(entry.name)\",\"size\":\(entry.size)}"
+    }
+
+    /// The unit key of a manifest entry's unit: its name, SHA-256 (hex) and size.
+    static func unitKey(for entry: FileManifest.Entry) -> [String: JSONValue] {
+        ["name": .string(entry.name), "checksum": .string(entry.sha256), "size": .int(Int(entry.size))]
     }
 
     /// The task's progress report, shaped as Pulp's ISO importer reports it.

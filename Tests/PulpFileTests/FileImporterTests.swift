@@ -298,7 +298,7 @@ struct FileImporterTests {
             let entry = try #require(try await harness.history(of: "zoo").first)
             #expect(entry.result == .canceled)
             #expect(entry.summary == "Sync was cancelled")
-            #expect(filesUnder(harness.storage.incomingDirectory).isEmpty)
+            #expect(filesUnder(harness.storage.root).allSatisfy { !$0.contains(".part-") })
         }
     }
 

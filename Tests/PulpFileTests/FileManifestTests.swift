@@ -1,6 +1,8 @@
-import PulpFile
+import Foundation
 import PulpKit
 import Testing
+
+@testable import PulpFile
 
 private let sumA = String(repeating: "ab", count: 32)
 private let sumB = String(repeating: "0123456789abcdef", count: 4)
@@ -376,5 +378,19 @@ struct FileNameValidationTests {
         #expect(error?.code == .invalidProperties)
         #expect(error?.propertyNames == ["name"])
         #expect(error?.message.contains(testCase.fragment) == true, "\(String(describing: error))")
+    }
+}
+
+@Suite("File unit keys")
+struct FileUnitKeyTests {
+    /// The importer matches stored units by key text it builds itself: it must be exactly what PulpKit stores.
+    @Test(arguments: [
+        "a.iso", "dir/sub/file-1.bin", "with space.iso", "quote\"in.iso", "ünïcode.iso",
+        "emoji-😀.iso", "a,b.iso", "{braces}.iso",
+    ])
+    func canonicalKeyTextIsWhatTheStoreEncodes(name: String) throws {
+        let named = try FileManifest.Entry(name: name, sha256: String(repeating: "ab", count: 32), size: 42)
+        let stored = FileImporter.unit(for: named, in: URL(fileURLWithPath: "/feed/", isDirectory: true))
+        #expect(FileImporter.canonicalKey(for: named) == stored.naturalKey.canonicalKey)
     }
 }

@@ -61,13 +61,18 @@ struct HostileStorageTests {
         }
     }
 
+    /// Downloads not checked against a known digest (here `verify_checksum` is off) go through `incoming/`.
     @Test
     func aSymlinkedIncomingDirectoryFailsTheSyncBeforeAnyByteIsWritten() async throws {
         let feed = try Feed()
         try feed.put("a.iso", "alpha")
         let outside = try Outside()
         try await SyncHarness.run(importers: [FileImporter()]) { harness in
-            try await makeRepository(harness, feed)
+            try await harness.repositories.create(
+                Repository(id: "zoo"),
+                importerTypeID: "iso_importer",
+                importerConfiguration: feed.configuration(["verify_checksum": false])
+            )
             let incoming = harness.storage.incomingDirectory
             try FileManager.default.removeItem(at: incoming)
             try FileManager.default.createSymbolicLink(at: incoming, withDestinationURL: outside.url)
@@ -79,10 +84,15 @@ struct HostileStorageTests {
             #expect(outside.names.isEmpty)
             #expect(try await harness.content.units(in: "zoo").isEmpty)
 
+            // Checked downloads are written beside their final place: the link is not even looked at.
+            #expect(try await harness.syncAndWait("zoo", overrideConfig: ["verify_checksum": true]).state == .finished)
+            #expect(outside.names.isEmpty)
+
             // A missing incoming directory is simply made again.
             try FileManager.default.removeItem(at: incoming)
+            try feed.put("b.iso", "bravo")
             #expect(try await harness.syncAndWait("zoo").state == .finished)
-            #expect(try await harness.content.units(in: "zoo").count == 1)
+            #expect(try await harness.content.units(in: "zoo").count == 2)
         }
     }
 

@@ -144,6 +144,32 @@ public final class SQLiteContentStore: ContentStore {
         return try await executor.read { try $0.rows(sql, bindings, Self.unit) }
     }
 
+    /// A repository's units of `types` as summaries, ordered by id, read straight from their columns: no
+    /// JSON decoding, no URL parsing.
+    public func unitSummaries(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnitSummary] {
+        let sortedTypes = types.sorted()
+        let filter =
+            sortedTypes.isEmpty ? "" : " AND u.type_id IN (\(sortedTypes.map { _ in "?" }.joined(separator: ", ")))"
+        let sql = """
+            SELECT u.id, u.type_id, u.unit_key, u.size, u.checksum, u.storage_path, u.downloaded
+            FROM repository_units r JOIN content_units u ON u.seq = r.unit_seq
+            WHERE r.repo_id = ?\(filter) ORDER BY u.id
+            """
+        let bindings = [SQLiteValue.text(repository.rawValue)] + sortedTypes.map { .text($0) }
+        return try await executor.read { connection in
+            try connection.rows(sql, bindings) { row in
+                ContentUnitSummary(
+                    id: UnitID(row.text(0)),
+                    naturalKey: UnitNaturalKey(typeID: row.text(1), canonicalKey: row.text(2)),
+                    size: row.isNull(3) ? nil : row.int64(3),
+                    checksum: row.optionalText(4).flatMap { SHA256Digest(hex: $0) },
+                    storagePath: row.optionalText(5),
+                    downloaded: row.bool(6)
+                )
+            }
+        }
+    }
+
     /// Adds the existing units among `ids` to a repository in one transaction; returns how many were new to it.
     public func associate(_ ids: [UnitID], with repository: RepositoryID) async throws -> Int {
         guard !ids.isEmpty else { return 0 }

@@ -3,9 +3,10 @@ public import Foundation
 /// The directory where unit files live, content-addressed by SHA-256.
 ///
 /// A file with digest `d` is stored at `content/<d[0..<2]>/<d>` under the root, so a file shared by two
-/// units or two repositories is stored once, and names from a feed never reach the file system. Files
-/// arrive in `incoming/` (written, checked, synced there by the ``Downloader``) and are moved into place
-/// with one `rename`, so a stored path never holds a partial file.
+/// units or two repositories is stored once, and names from a feed never reach the file system. A download
+/// checked against a known digest is written beside its final place (``preparedPath(for:)``), others arrive
+/// in `incoming/`; either is checked by the ``Downloader`` and published with one `rename`, so a stored path
+/// never holds a partial file.
 public struct ContentStorage: Sendable, Hashable {
     /// The storage root.
     public let root: URL
@@ -61,6 +62,16 @@ public struct ContentStorage: Sendable, Hashable {
             (info.st_mode & S_IFMT) == S_IFREG
         else { return false }
         return size.map { Int64(info.st_size) == $0 } ?? true
+    }
+
+    /// The absolute path of the file of `digest`, after creating its directory if needed: a download checked
+    /// against `digest` is written beside it (a hidden partial file) and renamed into place in one step, with
+    /// no move between directories.
+    public func preparedPath(for digest: SHA256Digest) throws(PulpError) -> String {
+        let hex = digest.hex
+        let directory = "\(root.path)/content/\(hex.prefix(2))"
+        try Self.makeDirectory(directory)
+        return "\(directory)/\(hex)"
     }
 
     /// Moves a checked download from ``incomingDirectory`` into place as the file of `digest`; returns its

@@ -12,7 +12,8 @@ import Foundation
 ///    return how many changed; a pair already present (or absent) is not counted. Units of unknown ids are
 ///    ignored.
 /// 3. **Reads.** ``units(in:types:)`` returns the repository's units ordered by id; an empty `types`
-///    means every type. ``unitCounts(in:)`` counts them per type.
+///    means every type; ``unitSummaries(in:types:)`` returns the same units, in the same order, as
+///    ``ContentUnitSummary`` values. ``unitCounts(in:)`` counts them per type.
 /// 4. **Cascade.** ``removeAssociations(of:)`` drops every association of a deleted repository. Units
 ///    themselves stay, as Pulp's orphans do.
 /// 5. **Durability.** A change is stored before the call that makes it returns.
@@ -29,6 +30,11 @@ public protocol ContentStore: Sendable {
 
     /// A repository's units of the given types (all types when empty), ordered by id (rule 3).
     func units(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnit]
+
+    /// A repository's units of the given types (all types when empty) as light summaries, ordered by id
+    /// (rule 3): what a re-sync compares with its feed. The default maps ``units(in:types:)``; a store that
+    /// can read the summary fields without decoding whole units should do so.
+    func unitSummaries(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnitSummary]
 
     /// Adds units to a repository; returns how many were not there yet (rule 2).
     @discardableResult
@@ -47,6 +53,11 @@ public protocol ContentStore: Sendable {
 }
 
 extension ContentStore {
+    /// A repository's units as summaries, from ``units(in:types:)``.
+    public func unitSummaries(in repository: RepositoryID, types: Set<String>) async throws -> [ContentUnitSummary] {
+        try await units(in: repository, types: types).map(ContentUnitSummary.init)
+    }
+
     /// Every unit of a repository, ordered by id.
     public func units(in repository: RepositoryID) async throws -> [ContentUnit] {
         try await units(in: repository, types: [])

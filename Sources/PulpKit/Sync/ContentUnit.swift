@@ -81,6 +81,69 @@ public struct UnitNaturalKey: Sendable, Hashable, CustomStringConvertible {
         self.canonicalKey = JSONValue.object(unitKey).encoded()
     }
 
+    /// The identity of the unit of `typeID` whose unit key has the canonical JSON text `canonicalKey` (as
+    /// stored, or as built by an importer that knows its key's shape); the text is not checked.
+    public init(typeID: String, canonicalKey: String) {
+        self.typeID = typeID
+        self.canonicalKey = canonicalKey
+    }
+
     /// `<type>:<canonical key>`.
     public var description: String { "\(typeID):\(canonicalKey)" }
+}
+
+/// What a sync needs to know about a stored unit to compare it with a feed's listing, read without decoding
+/// its unit key, its metadata or its catalog URL (see ``ContentStore/unitSummaries(in:types:)``).
+public struct ContentUnitSummary: Sendable, Hashable {
+    /// The unit's id.
+    public var id: UnitID
+    /// The unit's type and canonical unit key text.
+    public var naturalKey: UnitNaturalKey
+    /// The file's size in bytes; `nil` for a unit without a file.
+    public var size: Int64?
+    /// The file's expected SHA-256; `nil` for a unit without a file.
+    public var checksum: SHA256Digest?
+    /// Where the file is stored, relative to the storage root; `nil` until it is downloaded.
+    public var storagePath: String?
+    /// Whether the file is stored.
+    public var downloaded: Bool
+
+    /// Creates a summary.
+    public init(
+        id: UnitID,
+        naturalKey: UnitNaturalKey,
+        size: Int64?,
+        checksum: SHA256Digest?,
+        storagePath: String?,
+        downloaded: Bool
+    ) {
+        self.id = id
+        self.naturalKey = naturalKey
+        self.size = size
+        self.checksum = checksum
+        self.storagePath = storagePath
+        self.downloaded = downloaded
+    }
+
+    /// The summary of `unit`.
+    public init(_ unit: ContentUnit) {
+        self.init(
+            id: unit.id,
+            naturalKey: unit.naturalKey,
+            size: unit.size,
+            checksum: unit.checksum,
+            storagePath: unit.storagePath,
+            downloaded: unit.downloaded
+        )
+    }
+
+    /// The unit key, decoded from its canonical text.
+    ///
+    /// - Throws: a ``PulpError`` if the stored text is not a JSON object.
+    public func unitKey() throws -> [String: JSONValue] {
+        guard let object = try JSONValue(parsing: naturalKey.canonicalKey).objectValue else {
+            throw PulpError.internalError("unit \(id.rawValue) has a unit key that is not a JSON object")
+        }
+        return object
+    }
 }

@@ -89,6 +89,27 @@ public final class Downloader: Sendable {
         verifyChecksum: Bool = true,
         durable: Bool = true
     ) async throws -> DownloadResult {
+        try await download(
+            request,
+            toPath: destination.path,
+            expectedSize: expectedSize,
+            expectedSHA256: expectedSHA256,
+            verifySize: verifySize,
+            verifyChecksum: verifyChecksum,
+            durable: durable
+        )
+    }
+
+    /// ``download(_:to:expectedSize:expectedSHA256:verifySize:verifyChecksum:durable:)`` to a file path.
+    func download(
+        _ request: DownloadRequest,
+        toPath destination: String,
+        expectedSize: Int64?,
+        expectedSHA256: SHA256Digest?,
+        verifySize: Bool,
+        verifyChecksum: Bool,
+        durable: Bool
+    ) async throws -> DownloadResult {
         var retry = 0
         while true {
             do {
@@ -111,20 +132,19 @@ public final class Downloader: Sendable {
     /// One try: stream into a new partial file, verify, then rename into place.
     private func attempt(
         _ request: DownloadRequest,
-        to destination: URL,
+        to destinationPath: String,
         expectedSize: Int64?,
         expectedSHA256: SHA256Digest?,
         durable: Bool
     ) async throws -> DownloadResult {
         let url = request.url
-        let name = destination.lastPathComponent
-        guard !name.isEmpty, name != "/" else {
-            throw PulpError.invalid("destination", "\(destination.path) does not name a file")
+        let slash = destinationPath.lastIndex(of: "/")
+        let name = slash.map { destinationPath[destinationPath.index(after: $0)...] } ?? destinationPath[...]
+        guard !name.isEmpty else {
+            throw PulpError.invalid("destination", "\(destinationPath) does not name a file")
         }
-        let directory = destination.deletingLastPathComponent().path
-        let partPath = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(name).part-\(UUID().uuidString.lowercased())").path
-        let destinationPath = destination.path
+        let directory = slash.map { $0 == destinationPath.startIndex ? "/" : String(destinationPath[..<$0]) } ?? "."
+        let partPath = "\(directory)/.\(name).part-\(UUID().uuidString.lowercased())"
         let file = try PartFile(path: partPath)
         var placed = false
         defer {

@@ -69,8 +69,9 @@ public struct RoutingTransport: HTTPTransport {
     /// The transport for `http` and `https` URLs.
     public var http: any HTTPTransport
 
-    /// Creates a router; by default `file` URLs are read directly and HTTP goes through `URLSession`.
-    public init(file: any HTTPTransport = FileTransport(), http: any HTTPTransport = URLSessionTransport()) {
+    /// Creates a router; by default `file` URLs are read directly, `http` goes over sockets
+    /// (``SocketHTTPTransport``) and `https` through `URLSession`.
+    public init(file: any HTTPTransport = FileTransport(), http: any HTTPTransport = SocketHTTPTransport()) {
         self.file = file
         self.http = http
     }

@@ -102,6 +102,20 @@ extension PulpError {
         )
     }
 
+    /// A download refused with an unsuccessful HTTP `status` (message `HTTP <status> <reason>`, naming the URL,
+    /// with `upstream_status` in the data): 5xx, 408 and 429 are transient, every other status permanent.
+    public static func downloadStatus(
+        _ status: Int,
+        reason: String,
+        url: URL,
+        fileID: String = #fileID,
+        line: Int = #line
+    ) -> PulpError {
+        let transient = status >= 500 || status == 408 || status == 429
+        let text = reason.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(reason)"
+        return download(text, url: url, transient: transient, upstreamStatus: status, fileID: fileID, line: line)
+    }
+
     /// Whether retrying the download that threw this error may succeed (timeouts, refused connections, 5xx, 429).
     public var isTransient: Bool {
         code == .downloadFailed && data["transient"] == .bool(true)

@@ -31,6 +31,12 @@ public struct SyncContext: Sendable {
         try await session.content.units(in: repository.id, types: types)
     }
 
+    /// The units the repository holds, of `types` (every type when empty), ordered by id, as light summaries:
+    /// the cheap way for a re-sync to compare the repository with its feed.
+    public func unitSummaries(ofTypes types: Set<String> = []) async throws -> [ContentUnitSummary] {
+        try await session.content.unitSummaries(in: repository.id, types: types)
+    }
+
     /// Adds units to the repository (counted as added unless it held them already), storing or deferring
     /// their files as the download policy says; returns the units as stored.
     @discardableResult

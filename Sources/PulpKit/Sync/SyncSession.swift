@@ -70,13 +70,24 @@ final class SyncSession: Sendable {
         }
         stored += try await content.save(pending)
         try Task.checkCancellation()
+        // Pipelined: while one batch downloads, the previous one is made durable (one `syncfs`, on a thread
+        // of its own) and recorded.
+        var finished: [ContentUnit]?
         for batch in missing.chunked(by: 512) {
-            let downloaded = try await download(Array(batch))
-            try storage.synchronize()
-            stored += try await content.save(downloaded)
+            async let downloading = download(Array(batch))
+            if let finished { stored += try await commit(finished) }
+            finished = try await downloading
             try Task.checkCancellation()
         }
+        if let finished { stored += try await commit(finished) }
         return stored
+    }
+
+    /// Makes the downloaded files durable, then records their units; returns them as stored.
+    private func commit(_ downloaded: [ContentUnit]) async throws -> [ContentUnit] {
+        let storage = storage
+        try await BlockingThreadPool.fileSystem.run { try storage.synchronize() }
+        return try await content.save(downloaded)
     }
 
     /// Downloads the files of `units` into storage, `max_downloads` at a time; returns them as downloaded.
@@ -104,6 +115,21 @@ final class SyncSession: Sendable {
             throw PulpError.invalid("catalog_url", "unit \(unit.naturalKey) has a file but no URL to fetch it from")
         }
         var unit = unit
+        if let checksum = unit.checksum, settings.verifyChecksum {
+            // Checked against its digest, the file can be written beside its final place and renamed once.
+            _ = try await downloader.download(
+                settings.request(for: url),
+                toPath: try storage.preparedPath(for: checksum),
+                expectedSize: unit.size,
+                expectedSHA256: checksum,
+                verifySize: settings.verifySize,
+                verifyChecksum: true,
+                durable: false
+            )
+            unit.storagePath = storage.relativePath(for: checksum)
+            unit.downloaded = true
+            return unit
+        }
         let incoming = try storage.incomingURL()
         let result = try await downloader.download(
             settings.request(for: url),

@@ -268,16 +268,10 @@ private final class ChunkChannel: Sendable {
         }
     }
 
-    /// The error for an unsuccessful HTTP status: 5xx, 408 and 429 are transient, everything else permanent.
+    /// The error for an unsuccessful HTTP status (see ``PulpError/downloadStatus(_:reason:url:fileID:line:)``).
     func statusError(_ status: Int) -> PulpError {
-        let transient = status >= 500 || status == 408 || status == 429
         let reason = HTTPURLResponse.localizedString(forStatusCode: status)
-        return PulpError.download(
-            "HTTP \(status) \(reason)",
-            url: request.url,
-            transient: transient,
-            upstreamStatus: status
-        )
+        return PulpError.downloadStatus(status, reason: reason, url: request.url)
     }
 
     /// The ``PulpError`` (or `CancellationError`) for an error `URLSession` reported.

@@ -100,6 +100,38 @@ struct RepositoryStoreTests {
         #expect(try await store.units(in: "barn").isEmpty)
         #expect(try await store.unit(withID: a.id) != nil)
     }
+
+    @Test(arguments: StorageBackend.allCases)
+    func summariesMatchTheUnitsTheySummarise(backend: StorageBackend) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try backend.contentStore(in: directory)
+        let stored = ContentUnit(
+            typeID: "iso",
+            unitKey: ["name": "dir/\"quoted\" é.iso", "size": 5, "checksum": "x"],
+            metadata: ["note": "not read"],
+            size: 5,
+            checksum: SHA256.hash(Array("alpha".utf8)),
+            storagePath: "content/8e/8ed3",
+            downloaded: true,
+            catalogURL: URL(string: "http://feed.example/dir/a.iso")
+        )
+        let deferred = ContentUnit(typeID: "iso", unitKey: ["name": "b.iso"], size: 7, checksum: SHA256.hash([1]))
+        let erratum = ContentUnit(typeID: "erratum", unitKey: ["id": "RHSA-1"])
+        try await store.save([stored, deferred, erratum])
+        try await store.associate([stored.id, deferred.id, erratum.id], with: "zoo")
+
+        let summaries = try await store.unitSummaries(in: "zoo", types: ["iso"])
+        let units = try await store.units(in: "zoo", types: ["iso"])
+        #expect(summaries == units.map(ContentUnitSummary.init))
+        #expect(summaries.map(\.id) == [stored.id, deferred.id].sorted())
+        let first = try #require(summaries.first { $0.id == stored.id })
+        #expect(first.naturalKey == stored.naturalKey)
+        #expect(try first.unitKey() == stored.unitKey)
+        #expect(first.storagePath == "content/8e/8ed3" && first.downloaded && first.size == 5)
+        #expect(summaries.first { $0.id == deferred.id }?.downloaded == false)
+        #expect(try await store.unitSummaries(in: "zoo", types: []).count == 3)
+        #expect(try await store.unitSummaries(in: "barn", types: []).isEmpty)
+    }
 }
 
 @Suite("Unit identifiers")
