@@ -83,7 +83,8 @@ private func createRepository(
 
 /// `sync.file_10k.seconds`, `sync.http_10k.seconds`, `sync.unchanged_manifest_10k.seconds`: the seeded
 /// 10,000-file feed synced immediately (SQLite stores, SHA-256 verified) from `file://` and over HTTP from
-/// `python3 -m http.server`, then re-synced with a byte-identical manifest.
+/// `python3 -m http.server`, then re-synced with a byte-identical manifest; `sync.http_10k.keep_alive.seconds`:
+/// the HTTP sync again with the server run as `--protocol HTTP/1.1`.
 func benchmarkFileSync(_ context: BenchmarkContext) async throws {
     let count = context.size(10_000, smoke: 200)
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pulpkit-bench-\(UUID().uuidString)")
@@ -110,6 +111,14 @@ func benchmarkFileSync(_ context: BenchmarkContext) async throws {
     try await SyncHarness.run(importers: [FileImporter()], backend: .sqlite) { harness in
         try await createRepository(harness, "http", feed: server.url(""), policy: .immediate)
         context.report("sync.http_10k.seconds", try await timeSync(harness, "http"), "s")
+    }
+    // The same feed from the same server keeping connections alive (`--protocol HTTP/1.1`): what the client
+    // does when the server does not cap it at one request per connection.
+    let keepAlive = try LocalServer.serving(feed.url, httpVersion: "HTTP/1.1")
+    defer { keepAlive.stop() }
+    try await SyncHarness.run(importers: [FileImporter()], backend: .sqlite) { harness in
+        try await createRepository(harness, "http", feed: keepAlive.url(""), policy: .immediate)
+        context.report("sync.http_10k.keep_alive.seconds", try await timeSync(harness, "http"), "s")
     }
     // The same feed with more downloads at once: `python3 -m http.server` answers one request per connection
     // and serves faster with more of them in flight.

@@ -15,9 +15,11 @@ public final class LocalServer {
     /// The port the server listens on.
     public let port: Int
 
-    /// Serves the files of `directory` over HTTP with `python3 -m http.server`.
-    public static func serving(_ directory: URL) throws -> LocalServer {
-        try LocalServer(["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path])
+    /// Serves the files of `directory` over HTTP with `python3 -m http.server`: by default as HTTP/1.0, one
+    /// request per connection; with `httpVersion` `"HTTP/1.1"`, keeping connections alive.
+    public static func serving(_ directory: URL, httpVersion: String = "HTTP/1.0") throws -> LocalServer {
+        let version = httpVersion == "HTTP/1.0" ? [] : ["--protocol", httpVersion]  // `--protocol`: Python 3.11+
+        return try LocalServer(["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path] + version)
     }
 
     /// Starts `python3 -u arguments` and waits (up to 10 s) for a stdout line containing `port N`.

@@ -373,12 +373,16 @@ struct FileImporterTests {
         }
     }
 
-    @Test(.enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local HTTP server to sync from"))
-    func syncsOverHTTPFromPythonsHTTPServer() async throws {
+    @Test(
+        .enabled(if: LocalServer.python3Path != nil, "python3 is not installed: no local HTTP server to sync from"),
+        arguments: ["HTTP/1.0", "HTTP/1.1"]
+    )
+    func syncsOverHTTPFromPythonsHTTPServer(httpVersion: String) async throws {
         let feed = try Feed()
         try feed.put("a.iso", String(repeating: "alpha", count: 50_000))
         try feed.put("dir/b c.iso", "bravo with a space")
-        let server = try LocalServer.serving(feed.url)
+        for index in 0..<20 { try feed.put("small/\(index).iso", "file \(index)") }
+        let server = try LocalServer.serving(feed.url, httpVersion: httpVersion)
         defer { server.stop() }
         try await SyncHarness.run(importers: [FileImporter()]) { harness in
             try await harness.repositories.create(

@@ -67,9 +67,21 @@ final class SocketConnection: @unchecked Sendable {
         throw PulpError.download("connection failed: \(errorText(lastError))", url: url, transient: true)
     }
 
+    /// Asks Linux to acknowledge received data at once instead of up to 40 ms later. A server that writes
+    /// a response's head and body in two small sends with Nagle's algorithm on (Python's `http.server` with
+    /// HTTP/1.1) otherwise waits for that delayed acknowledgement before the body of every response on a
+    /// kept-alive connection. The kernel clears the flag as it sees fit, so it is set again after each read.
+    private func acknowledgeQuickly() {
+        #if os(Linux)
+        var one: Int32 = 1
+        _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
     private func setOptions(timeout: Duration) {
         var one: Int32 = 1
         _ = setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        acknowledgeQuickly()
         #if os(macOS) || os(iOS)
         _ = setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
@@ -130,6 +142,7 @@ final class SocketConnection: @unchecked Sendable {
             let count = read(descriptor, buffer.baseAddress! + end, buffer.count - end)
             if count >= 0 {
                 end += count
+                acknowledgeQuickly()
                 return count
             }
             if errno != EINTR { throw failure(errno, timeout: timeout, url: url) }
