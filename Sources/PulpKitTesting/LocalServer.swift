@@ -18,8 +18,10 @@ public final class LocalServer {
     /// Serves the files of `directory` over HTTP with `python3 -m http.server`: by default as HTTP/1.0, one
     /// request per connection; with `httpVersion` `"HTTP/1.1"`, keeping connections alive.
     public static func serving(_ directory: URL, httpVersion: String = "HTTP/1.0") throws -> LocalServer {
-        let version = httpVersion == "HTTP/1.0" ? [] : ["--protocol", httpVersion]  // `--protocol`: Python 3.11+
-        return try LocalServer(["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path] + version)
+        // `--protocol` is Python 3.11's; HTTP/1.0 is the default of every version.
+        let version = httpVersion == "HTTP/1.0" ? [] : ["--protocol", httpVersion]
+        let arguments = ["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path]
+        return try LocalServer(arguments + version)
     }
 
     /// Starts `python3 -u arguments` and waits (up to 10 s) for a stdout line containing `port N`.
