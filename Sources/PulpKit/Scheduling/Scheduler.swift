@@ -15,18 +15,27 @@ public struct SchedulerConfiguration: Sendable {
     public var refreshInterval: Duration?
     /// The first wait after the store failed; it doubles on each further failure, up to 30 s.
     public var retryDelay: Duration
+    /// How long before their due time runs are claimed and made ready, so that at the due time only their
+    /// submission is left (one cheap store write); `.zero` claims runs when they are due.
+    ///
+    /// A run claimed ahead is submitted at its due time, never before, unless its schedule is changed,
+    /// disabled or deleted in the meantime: then the claim is undone and the change applies as if it had
+    /// been made before the claim. A process that dies in this window loses the runs it had claimed.
+    public var leadTime: Duration
 
     /// Creates a configuration; every value has a default.
     public init(
         name: String = SchedulerConfiguration.defaultName(),
         claimBatchSize: Int = 512,
         refreshInterval: Duration? = nil,
-        retryDelay: Duration = .seconds(1)
+        retryDelay: Duration = .seconds(1),
+        leadTime: Duration = .seconds(1)
     ) {
         self.name = name
         self.claimBatchSize = claimBatchSize
         self.refreshInterval = refreshInterval
         self.retryDelay = retryDelay
+        self.leadTime = leadTime
     }
 
     /// The configuration with every value made usable: batches of at least 1, a refresh
@@ -36,6 +45,7 @@ public struct SchedulerConfiguration: Sendable {
         copy.claimBatchSize = max(1, claimBatchSize)
         copy.refreshInterval = refreshInterval.map { max($0, .milliseconds(1)) }
         copy.retryDelay = min(max(retryDelay, .milliseconds(1)), .seconds(30))
+        copy.leadTime = max(leadTime, .zero)
         return copy
     }
 
@@ -57,6 +67,11 @@ public struct SchedulerStatistics: Sendable, Hashable {
     public var removedOrphans = 0
     /// Times the store could not be read or written (the loop then retries with backoff).
     public var storeErrors = 0
+    /// Runs claimed ahead that were not submitted because their schedule changed, was disabled or was
+    /// deleted before their due time.
+    public var voidedRuns = 0
+    /// Runs claimed ahead whose claims were undone because the scheduler stopped before their due time.
+    public var releasedRuns = 0
 
     /// Creates empty statistics.
     public init() {}
@@ -70,6 +85,17 @@ package struct SchedulerPause: Sendable, Hashable {
     package var deadline: Date?
 }
 
+/// One submission of due runs: what the lateness benchmark reads.
+package struct SchedulerSubmission: Sendable, Hashable {
+    /// The latest due time among the runs.
+    package var dueTime: Date
+    /// When the submission began and when the store had the tasks.
+    package var started: Date
+    package var stored: Date
+    /// How many tasks it stored.
+    package var count: Int
+}
+
 /// Dispatches scheduled syncs when they are due.
 ///
 /// ``run()`` is the long-running loop: it sleeps on the service's clock until the earliest due time
@@ -79,10 +105,13 @@ package struct SchedulerPause: Sendable, Hashable {
 /// reserves its repository, so a run never overlaps another sync of it; the service counts the
 /// outcomes. With nothing due it sleeps until a change, never polling. It stops when cancelled.
 ///
-/// A run is claimed before it is dispatched, as Pulp persists `last_run_at` before sending: a process
-/// that dies between the two loses that run (at most once per slot, never twice). A dispatch that is
-/// refused (for example, an `override_config` the importer's configuration no longer accepts) counts
-/// as a failure of the schedule; a schedule whose repository or importer is gone is deleted.
+/// Runs are claimed ``SchedulerConfiguration/leadTime`` ahead of their due time and made ready (task ids,
+/// arguments, checked rows), then submitted at their due time in one store write per due time. A run is
+/// claimed before it is dispatched, as Pulp persists `last_run_at` before sending: a process that dies
+/// between the two loses that run (at most once per slot, never twice). A change to a schedule made
+/// through the service before its claimed run is submitted voids the run and undoes its claim. A dispatch
+/// that is refused (for example, an `override_config` the importer's configuration no longer accepts)
+/// counts as a failure of the schedule; a schedule whose repository or importer is gone is deleted.
 public final class Scheduler: Sendable {
     /// The schedules, their store and clock, and the sync service that dispatches runs.
     public let service: ScheduleService
@@ -98,6 +127,15 @@ public final class Scheduler: Sendable {
         var pause: SchedulerPause?
         var waiters: [(after: Int, continuation: CheckedContinuation<SchedulerPause?, Never>)] = []
         var statistics = SchedulerStatistics()
+        var submissions: [SchedulerSubmission] = []
+    }
+
+    /// A claimed run made ready: its sync task prepared, its claim held by the service under `token`.
+    private struct ReadyRun: Sendable {
+        var token: Int
+        var dueTime: Date
+        var task: PreparedTask
+        var call: ScheduledCall
     }
 
     /// Creates a scheduler of `service`'s schedules; start it with ``run()``.
@@ -109,11 +147,15 @@ public final class Scheduler: Sendable {
     /// What this scheduler has done so far.
     public var statistics: SchedulerStatistics { state.withLock { $0.statistics } }
 
+    /// The latest submissions of due runs (up to 1,024), oldest first.
+    package var submissions: [SchedulerSubmission] { state.withLock { $0.submissions } }
+
     private var clock: any WallClock { service.clock }
 
     /// Serves the schedules until cancelled, then returns; start it once.
     ///
-    /// Runs already claimed when it is cancelled are still dispatched before it returns.
+    /// When it is cancelled, runs already due are still dispatched before it returns; the claims of runs
+    /// not yet due are undone, so they are due again for any scheduler.
     ///
     /// - Throws: a 409 ``PulpError`` when it is already running or has run.
     public func run() async throws {
@@ -135,6 +177,7 @@ public final class Scheduler: Sendable {
             for waiter in waiters { waiter.resume(returning: nil) }
         }
         var retryDelay = configuration.retryDelay
+        var ready: [ReadyRun] = []
         while !Task.isCancelled {
             let pass = state.withLock { state in
                 state.pass += 1
@@ -144,8 +187,11 @@ public final class Scheduler: Sendable {
             }
             var deadline: Date?
             do {
-                try await claimAndDispatch()
-                deadline = try await service.store.earliestDueTime()
+                try await claimAndPrepare(&ready)
+                await submitDue(&ready)
+                let lead = Self.seconds(configuration.leadTime)
+                deadline = try await service.store.earliestDueTime().map { $0.addingTimeInterval(-lead) }
+                if let first = ready.first?.dueTime { deadline = min(deadline ?? first, first) }
                 retryDelay = configuration.retryDelay
             } catch {
                 if Task.isCancelled { break }
@@ -162,6 +208,9 @@ public final class Scheduler: Sendable {
             announce(SchedulerPause(pass: pass, deadline: deadline))
             await pause(until: deadline)
         }
+        await submitDue(&ready)
+        state.withLock { $0.statistics.releasedRuns += ready.count }
+        await service.release(ready.map(\.token))
     }
 
     /// Returns the first pause of the loop after pass `pass` (0 for the first), once the loop is in it;
@@ -180,43 +229,124 @@ public final class Scheduler: Sendable {
 
     // MARK: - Loop
 
-    /// Claims and dispatches due runs, batch after batch, until none is due.
+    /// Claims the runs due within the lead time, batch after batch, and makes each batch ready; runs that
+    /// fall due meanwhile are submitted between batches.
     ///
-    /// The first batch is small, so the first runs of a burst leave at once; batches then double up to
+    /// The first batch is small, so the first runs of a burst are ready at once; batches then double up to
     /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
-    /// dispatched. Every claimed run is dispatched, even when the loop is cancelled meanwhile.
-    private func claimAndDispatch() async throws {
+    /// made ready. Every claimed run is made ready, even when the loop is cancelled meanwhile.
+    private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws {
         let store = service.store
         let name = configuration.name
+        let lead = Self.seconds(configuration.leadTime)
+        let clock = self.clock
         var limit = min(16, configuration.claimBatchSize)
-        var claimed = try await store.claimDue(at: clock.now, limit: limit, scheduler: name)
+        var claimed = try await store.claimDue(
+            until: clock.now.addingTimeInterval(lead),
+            at: clock.now,
+            limit: limit,
+            scheduler: name
+        )
         while !claimed.isEmpty {
             let more = claimed.count == limit && !Task.isCancelled
             limit = min(limit * 2, configuration.claimBatchSize)
             let nextLimit = limit
-            async let next = more ? store.claimDue(at: clock.now, limit: nextLimit, scheduler: name) : []
-            await dispatch(claimed)
+            async let next =
+                more
+                ? store.claimDue(
+                    until: clock.now.addingTimeInterval(lead),
+                    at: clock.now,
+                    limit: nextLimit,
+                    scheduler: name
+                ) : []
+            await prepare(claimed, into: &ready)
+            await submitDue(&ready)
             claimed = try await next
         }
     }
 
-    /// Dispatches claimed runs as sync tasks, stored in one transaction; a refusal counts as a failure of
-    /// its schedule, and a schedule whose repository or importer is gone is deleted.
-    private func dispatch(_ calls: [ScheduledCall]) async {
-        let outcomes = await service.sync.syncScheduled(calls)
-        var dispatched = 0
-        for (call, outcome) in zip(calls, outcomes) {
-            switch outcome {
-            case .success:
-                dispatched += 1
+    /// Makes claimed runs ready: checks each as a sync of its repository and prepares its task, then holds
+    /// its claim with the service. A refusal counts as a failure of its schedule, and a schedule whose
+    /// repository or importer is gone is deleted.
+    private func prepare(_ runs: [ClaimedRun], into ready: inout [ReadyRun]) async {
+        let requests = await service.sync.scheduledRequests(runs.map(\.call))
+        var accepted: [(run: ClaimedRun, request: TaskRequest)] = []
+        for (run, request) in zip(runs, requests) {
+            switch request {
+            case .success(let request):
+                accepted.append((run, request))
             case .failure(let error as PulpError) where error.code == .missingResource:
-                await removeOrphan(call)
+                await removeOrphan(run.call)
             case .failure:
-                state.withLock { $0.statistics.failedDispatches += 1 }
-                _ = try? await service.recordOutcome(of: call.id, succeeded: false)
+                await refuse(run.call)
             }
         }
-        state.withLock { [dispatched] in $0.statistics.dispatched += dispatched }
+        let dispatcher = service.sync.dispatcher
+        var prepared: [(run: ClaimedRun, task: PreparedTask)] = []
+        if let tasks = try? dispatcher.prepare(accepted.map(\.request)) {
+            prepared = zip(accepted.map(\.run), tasks).map { ($0, $1) }
+        } else {
+            // Each was checked above, so this is rare: each then gets its own answer.
+            for (run, request) in accepted {
+                if let task = try? dispatcher.prepare([request]).first {
+                    prepared.append((run, task))
+                } else {
+                    await refuse(run.call)
+                }
+            }
+        }
+        let tokens = service.holdPending(prepared.map(\.run))
+        let added = zip(prepared, tokens).map { entry, token in
+            ReadyRun(token: token, dueTime: entry.run.dueTime, task: entry.task, call: entry.run.call)
+        }
+        let sorted = ready.last.map { last in added.allSatisfy { $0.dueTime >= last.dueTime } } ?? true
+        ready += added
+        if !sorted { ready.sort { $0.dueTime < $1.dueTime } }
+    }
+
+    /// Submits the ready runs that are due, in one store write: those the service still holds (a change
+    /// voided the others). A submission the store refuses is retried run by run; a run that still fails
+    /// counts as a failure of its schedule.
+    private func submitDue(_ ready: inout [ReadyRun]) async {
+        let now = clock.now
+        let count = ready.prefix { $0.dueTime <= now }.count
+        guard count > 0 else { return }
+        let due = Array(ready.prefix(count))
+        ready.removeFirst(count)
+        let held = service.takePending(due.map(\.token))
+        let submitting = zip(due, held).filter(\.1).map(\.0)
+        state.withLock { $0.statistics.voidedRuns += due.count - submitting.count }
+        guard !submitting.isEmpty else { return }
+        let dispatcher = service.sync.dispatcher
+        var dispatched = 0
+        do {
+            dispatched = try await dispatcher.submit(submitting.map(\.task)).count
+        } catch {
+            for run in submitting {
+                if (try? await dispatcher.submit([run.task])) != nil {
+                    dispatched += 1
+                } else {
+                    await refuse(run.call)
+                }
+            }
+        }
+        let submission = SchedulerSubmission(
+            dueTime: submitting.last?.dueTime ?? now,
+            started: now,
+            stored: clock.now,
+            count: dispatched
+        )
+        state.withLock { [dispatched] state in
+            state.statistics.dispatched += dispatched
+            state.submissions.append(submission)
+            if state.submissions.count > 1_024 { state.submissions.removeFirst(512) }
+        }
+    }
+
+    /// Counts a claimed run whose dispatch was refused as a failure of its schedule.
+    private func refuse(_ call: ScheduledCall) async {
+        state.withLock { $0.statistics.failedDispatches += 1 }
+        _ = try? await service.recordOutcome(of: call.id, succeeded: false)
     }
 
     private func removeOrphan(_ call: ScheduledCall) async {
