@@ -20,7 +20,7 @@ public import Foundation
 /// 5. **Due.** A call is due at `now` when ``ScheduledCall/isDue(at:)``: it is enabled, not exhausted, and
 ///    its ``ScheduledCall/nextDue`` is at or before `now`. ``earliestDueTime()`` is the smallest
 ///    ``ScheduledCall/dueTime`` stored, `nil` when no call will ever be due.
-/// 6. **Claim.** ``claimDue(until:at:limit:scheduler:)`` atomically takes up to `limit` calls due at
+/// 6. **Claim.** ``claimDue(until:at:limit:scheduler:onClaim:)`` atomically takes up to `limit` calls due at
 ///    `horizon` (at or after `now`), earliest ``ScheduledCall/nextDue`` first (ties in insertion order),
 ///    applies ``ScheduledCall/recordDispatch(at:by:)`` to each at its run's time (its
 ///    ``ScheduledCall/nextDue``, or `now` when that has passed), stores them and returns them as stored,
@@ -66,17 +66,33 @@ public protocol ScheduleStore: Sendable {
     /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, recording each one's dispatch
     /// at its run's time: its due time, or `now` when that has passed (rule 6).
     ///
-    /// The default claims only what is due at `now`, for stores written before claims could look ahead.
-    func claimDue(until horizon: Date, at now: Date, limit: Int, scheduler: String) async throws -> [ClaimedRun]
+    /// `onClaim` is called with the claimed runs inside the claim's transaction, so that no change made
+    /// through ``update(_:_:)`` can come between the claim and it: a scheduler holds the runs there, and a
+    /// change applied after the claim finds them held. The default claims only what is due at `now`, for
+    /// stores written before claims could look ahead, and calls `onClaim` after the claim.
+    func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun]
 }
 
 extension ScheduleStore {
     /// Claims only the calls due at `now`, whatever `horizon` is: a store without a look-ahead claim.
-    public func claimDue(until horizon: Date, at now: Date, limit: Int, scheduler: String) async throws -> [ClaimedRun]
-    {
+    public func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun] {
         // Without the stored calls from before the claim, their previous last run is not known here.
         let claimed = try await claimDue(at: now, limit: limit, scheduler: scheduler)
-        return claimed.map { ClaimedRun(call: $0, previousRunAt: nil, undoable: false) }
+        let runs = claimed.map { ClaimedRun(call: $0, previousRunAt: nil, undoable: false) }
+        onClaim(runs)
+        return runs
     }
 }
 

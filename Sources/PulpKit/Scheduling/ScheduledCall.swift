@@ -252,9 +252,17 @@ extension ScheduledCall {
     /// longer shows that claim (another dispatch was recorded since).
     @discardableResult
     public mutating func undoDispatch(_ run: ClaimedRun) -> Bool {
-        guard run.undoable, id == run.call.id, lastRunAt == run.call.lastRunAt, totalRunCount == run.call.totalRunCount else {
-            return false
+        // Times compared to the millisecond: a store may keep them with less precision than `Date`.
+        func same(_ lhs: Date?, _ rhs: Date?) -> Bool {
+            switch (lhs, rhs) {
+            case (nil, nil): return true
+            case (let lhs?, let rhs?): return abs(lhs.timeIntervalSince(rhs)) < 0.001
+            default: return false
+            }
         }
+        guard run.undoable, id == run.call.id, totalRunCount == run.call.totalRunCount,
+            same(lastRunAt, run.call.lastRunAt)
+        else { return false }
         lastRunAt = run.previousRunAt
         totalRunCount -= 1
         if let remaining = remainingRuns {

@@ -236,68 +236,76 @@ public final class Scheduler: Sendable {
     /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
     /// made ready. Every claimed run is made ready, even when the loop is cancelled meanwhile.
     private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws {
-        let store = service.store
-        let name = configuration.name
-        let lead = Self.seconds(configuration.leadTime)
-        let clock = self.clock
         var limit = min(16, configuration.claimBatchSize)
-        var claimed = try await store.claimDue(
-            until: clock.now.addingTimeInterval(lead),
-            at: clock.now,
-            limit: limit,
-            scheduler: name
-        )
+        var claimed = try await claim(limit: limit)
         while !claimed.isEmpty {
             let more = claimed.count == limit && !Task.isCancelled
             limit = min(limit * 2, configuration.claimBatchSize)
             let nextLimit = limit
-            async let next =
-                more
-                ? store.claimDue(
-                    until: clock.now.addingTimeInterval(lead),
-                    at: clock.now,
-                    limit: nextLimit,
-                    scheduler: name
-                ) : []
+            async let next = more ? claim(limit: nextLimit) : []
             await prepare(claimed, into: &ready)
             await submitDue(&ready)
             claimed = try await next
         }
     }
 
-    /// Makes claimed runs ready: checks each as a sync of its repository and prepares its task, then holds
-    /// its claim with the service. A refusal counts as a failure of its schedule, and a schedule whose
-    /// repository or importer is gone is deleted.
-    private func prepare(_ runs: [ClaimedRun], into ready: inout [ReadyRun]) async {
-        let requests = await service.sync.scheduledRequests(runs.map(\.call))
-        var accepted: [(run: ClaimedRun, request: TaskRequest)] = []
-        for (run, request) in zip(runs, requests) {
+    /// Claims up to `limit` runs due within the lead time; each is held by the service, under the token
+    /// given with it, from inside the claim's transaction.
+    private func claim(limit: Int) async throws -> [(run: ClaimedRun, token: Int)] {
+        let service = self.service
+        let now = clock.now
+        let tokens = PulpMutex<[Int]>([])
+        do {
+            let runs = try await service.store.claimDue(
+                until: now.addingTimeInterval(Self.seconds(configuration.leadTime)),
+                at: now,
+                limit: limit,
+                scheduler: configuration.name
+            ) { runs in
+                let held = service.holdPending(runs)
+                tokens.withLock { $0 = held }
+            }
+            return Array(zip(runs, tokens.withLock { $0 }))
+        } catch {
+            // The claim did not commit: its runs were never claimed, so nothing is held for them.
+            _ = service.takePending(tokens.withLock { $0 })
+            throw error
+        }
+    }
+
+    /// Makes claimed runs ready: checks each as a sync of its repository and prepares its task. A refusal
+    /// counts as a failure of its schedule, and a schedule whose repository or importer is gone is deleted.
+    private func prepare(_ runs: [(run: ClaimedRun, token: Int)], into ready: inout [ReadyRun]) async {
+        let requests = await service.sync.scheduledRequests(runs.map(\.run.call))
+        var accepted: [(run: ClaimedRun, token: Int, request: TaskRequest)] = []
+        for (entry, request) in zip(runs, requests) {
             switch request {
             case .success(let request):
-                accepted.append((run, request))
+                accepted.append((entry.run, entry.token, request))
             case .failure(let error as PulpError) where error.code == .missingResource:
-                await removeOrphan(run.call)
+                _ = service.takePending([entry.token])
+                await removeOrphan(entry.run.call)
             case .failure:
-                await refuse(run.call)
+                await refuse(entry.run.call, token: entry.token)
             }
         }
         let dispatcher = service.sync.dispatcher
-        var prepared: [(run: ClaimedRun, task: PreparedTask)] = []
+        var added: [ReadyRun] = []
         if let tasks = try? dispatcher.prepare(accepted.map(\.request)) {
-            prepared = zip(accepted.map(\.run), tasks).map { ($0, $1) }
+            added = zip(accepted, tasks).map { entry, task in
+                ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, call: entry.run.call)
+            }
         } else {
             // Each was checked above, so this is rare: each then gets its own answer.
-            for (run, request) in accepted {
-                if let task = try? dispatcher.prepare([request]).first {
-                    prepared.append((run, task))
+            for entry in accepted {
+                if let task = try? dispatcher.prepare([entry.request]).first {
+                    added.append(
+                        ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, call: entry.run.call)
+                    )
                 } else {
-                    await refuse(run.call)
+                    await refuse(entry.run.call, token: entry.token)
                 }
             }
-        }
-        let tokens = service.holdPending(prepared.map(\.run))
-        let added = zip(prepared, tokens).map { entry, token in
-            ReadyRun(token: token, dueTime: entry.run.dueTime, task: entry.task, call: entry.run.call)
         }
         let sorted = ready.last.map { last in added.allSatisfy { $0.dueTime >= last.dueTime } } ?? true
         ready += added
@@ -326,7 +334,7 @@ public final class Scheduler: Sendable {
                 if (try? await dispatcher.submit([run.task])) != nil {
                     dispatched += 1
                 } else {
-                    await refuse(run.call)
+                    await refuse(run.call, token: nil)
                 }
             }
         }
@@ -343,8 +351,9 @@ public final class Scheduler: Sendable {
         }
     }
 
-    /// Counts a claimed run whose dispatch was refused as a failure of its schedule.
-    private func refuse(_ call: ScheduledCall) async {
+    /// Counts a claimed run whose dispatch was refused as a failure of its schedule (no longer held).
+    private func refuse(_ call: ScheduledCall, token: Int?) async {
+        if let token { _ = service.takePending([token]) }
         state.withLock { $0.statistics.failedDispatches += 1 }
         _ = try? await service.recordOutcome(of: call.id, succeeded: false)
     }

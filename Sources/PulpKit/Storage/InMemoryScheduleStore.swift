@@ -63,14 +63,23 @@ public final class InMemoryScheduleStore: ScheduleStore {
 
     /// Claims up to `limit` due calls for `scheduler` (rule 6).
     public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
-        table.withLock { $0.claimDue(until: now, at: now, limit: limit, scheduler: scheduler).map(\.call) }
+        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
     }
 
     /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, each run at its due time or
     /// `now` (rule 6).
-    public func claimDue(until horizon: Date, at now: Date, limit: Int, scheduler: String) async throws -> [ClaimedRun]
-    {
-        table.withLock { $0.claimDue(until: max(horizon, now), at: now, limit: limit, scheduler: scheduler) }
+    public func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun] {
+        table.withLock { table in
+            let runs = table.claimDue(until: max(horizon, now), at: now, limit: limit, scheduler: scheduler)
+            onClaim(runs)
+            return runs
+        }
     }
 }
 
