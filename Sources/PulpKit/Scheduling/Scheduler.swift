@@ -379,7 +379,7 @@ public final class Scheduler: Sendable {
         let doorbell = self.doorbell
         await withTaskGroup(of: Void.self) { group in
             if let deadline {
-                group.addTask { try? await clock.sleep(until: deadline) }
+                group.addTask { try? await Self.sleep(clock, until: deadline) }
             }
             group.addTask {
                 // Cancelling this wait (the deadline came first, or run() was cancelled) rings the bell to end it.
@@ -392,6 +392,18 @@ public final class Scheduler: Sendable {
             _ = await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Sleeps until `deadline`, waking close to it: a long timer may fire up to a tenth of its length late
+    /// (dispatch's default leeway, 100 ms for a 1 s sleep), so the sleep is taken in steps that each stop a
+    /// tenth of what is left before the deadline, and the last few milliseconds in one.
+    private static func sleep(_ clock: any WallClock, until deadline: Date) async throws {
+        while true {
+            let remaining = deadline.timeIntervalSince(clock.now)
+            guard remaining > 0.005 else { break }
+            try await clock.sleep(until: deadline.addingTimeInterval(-remaining / 10))
+        }
+        try await clock.sleep(until: deadline)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {
