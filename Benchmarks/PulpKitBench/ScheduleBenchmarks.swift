@@ -281,9 +281,10 @@ private func measureLateness(
     guard tasks.count == count else { throw BenchmarkError("\(tasks.count) sync tasks for \(count) runs") }
     let submissions = scheduler.submissions.filter { $0.dueTime == due }
     let committed = submissions.map { $0.stored.timeIntervalSince(due) }.max() ?? 0
+    let began = submissions.map { $0.started.timeIntervalSince(due) }.min() ?? 0
     let stored =
-        "\(submissions.count) submission(s) of \(submissions.map(\.count).reduce(0, +)) tasks; "
-        + "the last committed \(ms(committed)) after the due time"
+        "\(submissions.count) submission(s) of \(submissions.map(\.count).reduce(0, +)) tasks; the first began "
+        + "\(ms(began)) and the last committed \(ms(committed)) after the due time"
     return (tasks.map { $0.submitTime.timeIntervalSince(due) }.sorted(), stored)
 }
 

@@ -135,7 +135,7 @@ public final class Scheduler: Sendable {
         var token: Int
         var dueTime: Date
         var task: PreparedTask
-        var call: ScheduledCall
+        var id: ScheduleID
     }
 
     /// Creates a scheduler of `service`'s schedules; start it with ``run()``.
@@ -286,24 +286,24 @@ public final class Scheduler: Sendable {
                 _ = service.takePending([entry.token])
                 await removeOrphan(entry.run.call)
             case .failure:
-                await refuse(entry.run.call, token: entry.token)
+                await refuse(entry.run.id, token: entry.token)
             }
         }
         let dispatcher = service.sync.dispatcher
         var added: [ReadyRun] = []
         if let tasks = try? dispatcher.prepare(accepted.map(\.request)) {
             added = zip(accepted, tasks).map { entry, task in
-                ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, call: entry.run.call)
+                ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
             }
         } else {
             // Each was checked above, so this is rare: each then gets its own answer.
             for entry in accepted {
                 if let task = try? dispatcher.prepare([entry.request]).first {
                     added.append(
-                        ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, call: entry.run.call)
+                        ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
                     )
                 } else {
-                    await refuse(entry.run.call, token: entry.token)
+                    await refuse(entry.run.id, token: entry.token)
                 }
             }
         }
@@ -317,29 +317,38 @@ public final class Scheduler: Sendable {
     /// counts as a failure of its schedule.
     private func submitDue(_ ready: inout [ReadyRun]) async {
         let now = clock.now
-        let count = ready.prefix { $0.dueTime <= now }.count
+        var count = 0
+        while count < ready.count, ready[count].dueTime <= now { count += 1 }
         guard count > 0 else { return }
-        let due = Array(ready.prefix(count))
+        // One pass, one copy of each task: this is the work left after the due time.
+        let held = service.takePending(ready[..<count].map(\.token))
+        var tasks: [PreparedTask] = []
+        var calls: [ScheduleID] = []
+        tasks.reserveCapacity(count)
+        calls.reserveCapacity(count)
+        for index in 0..<count where held[index] {
+            tasks.append(ready[index].task)
+            calls.append(ready[index].id)
+        }
+        let dueTime = ready[count - 1].dueTime
         ready.removeFirst(count)
-        let held = service.takePending(due.map(\.token))
-        let submitting = zip(due, held).filter(\.1).map(\.0)
-        state.withLock { $0.statistics.voidedRuns += due.count - submitting.count }
-        guard !submitting.isEmpty else { return }
+        state.withLock { [voided = count - tasks.count] in $0.statistics.voidedRuns += voided }
+        guard !tasks.isEmpty else { return }
         let dispatcher = service.sync.dispatcher
         var dispatched = 0
         do {
-            dispatched = try await dispatcher.submit(submitting.map(\.task)).count
+            dispatched = try await dispatcher.submit(tasks).count
         } catch {
-            for run in submitting {
-                if (try? await dispatcher.submit([run.task])) != nil {
+            for (task, id) in zip(tasks, calls) {
+                if (try? await dispatcher.submit([task])) != nil {
                     dispatched += 1
                 } else {
-                    await refuse(run.call, token: nil)
+                    await refuse(id, token: nil)
                 }
             }
         }
         let submission = SchedulerSubmission(
-            dueTime: submitting.last?.dueTime ?? now,
+            dueTime: dueTime,
             started: now,
             stored: clock.now,
             count: dispatched
@@ -352,10 +361,10 @@ public final class Scheduler: Sendable {
     }
 
     /// Counts a claimed run whose dispatch was refused as a failure of its schedule (no longer held).
-    private func refuse(_ call: ScheduledCall, token: Int?) async {
+    private func refuse(_ id: ScheduleID, token: Int?) async {
         if let token { _ = service.takePending([token]) }
         state.withLock { $0.statistics.failedDispatches += 1 }
-        _ = try? await service.recordOutcome(of: call.id, succeeded: false)
+        _ = try? await service.recordOutcome(of: id, succeeded: false)
     }
 
     private func removeOrphan(_ call: ScheduledCall) async {

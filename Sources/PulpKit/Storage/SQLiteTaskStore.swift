@@ -81,7 +81,8 @@ public final class SQLiteTaskStore: TaskStore {
     public func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask] {
         try TaskStatus.validateNew(tasks)
         return tasks.map { task in
-            PreparedTask(task, encoded: TaskRow(task: task, values: Self.bindings(task), resources: Self.distinct(task.resources)))
+            let row = TaskRow(task: task, values: Self.bindings(task), resources: Self.distinct(task.resources))
+            return PreparedTask(task, encoded: row)
         }
     }
 
@@ -94,11 +95,18 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     /// A task's row, encoded ahead of its insert: `values` are ``insertSQL``'s bindings but the blockers.
-    private struct TaskRow: Sendable {
-        var task: TaskStatus
-        var values: [SQLiteValue]
+    /// A class, so that handing prepared rows on costs a reference, not a copy of every field.
+    private final class TaskRow: Sendable {
+        let task: TaskStatus
+        let values: [SQLiteValue]
         /// The task's resources, each once.
-        var resources: [String]
+        let resources: [String]
+
+        init(task: TaskStatus, values: [SQLiteValue], resources: [String]) {
+            self.task = task
+            self.values = values
+            self.resources = resources
+        }
     }
 
     private static func row(_ prepared: PreparedTask) -> TaskRow {
