@@ -331,14 +331,19 @@ public final class Scheduler: Sendable {
             calls.append(ready[index].id)
         }
         let dueTime = ready[count - 1].dueTime
-        ready.removeFirst(count)
         state.withLock { [voided = count - tasks.count] in $0.statistics.voidedRuns += voided }
-        guard !tasks.isEmpty else { return }
+        guard !tasks.isEmpty else {
+            ready.removeFirst(count)
+            return
+        }
         let dispatcher = service.sync.dispatcher
         var dispatched = 0
         do {
             dispatched = try await dispatcher.submit(tasks).count
+            // Released after the submission, not before it.
+            ready.removeFirst(count)
         } catch {
+            ready.removeFirst(count)
             for (task, id) in zip(tasks, calls) {
                 if (try? await dispatcher.submit([task])) != nil {
                     dispatched += 1
