@@ -35,6 +35,8 @@ public final class ScheduleService: Sendable {
     /// The clock that stamps changes and computes `next_run`.
     public let clock: any WallClock
     private let listeners = PulpMutex(ChangeListeners())
+    /// Runs this service's schedulers claimed ahead of their due time and have not submitted yet.
+    private let pending = PulpMutex(PendingRuns())
 
     /// Creates the service and subscribes it to repository deletions and task completions.
     ///
@@ -46,6 +48,7 @@ public final class ScheduleService: Sendable {
         sync.repositories.onDelete { [weak self] repository, _ in
             // A repository has one importer, so losing it or the repository takes all of its schedules.
             guard let self, try await self.store.deleteCalls(repository: repository) > 0 else { return }
+            _ = self.pending.withLock { $0.take(repository: repository) }
             self.notifyChange()
         }
         sync.dispatcher.onCompletion { [weak self] task in
@@ -109,8 +112,11 @@ public final class ScheduleService: Sendable {
         let record = try await existingImporter(repository, importer)
         let fields = try validate(body, creating: false, importer: record)
         let now = clock.now
+        let pending = self.pending
         let call = try await store.update(id) { call in
             guard call.repositoryID == repository, call.importerID == importer else { throw ScheduledCall.missing(id) }
+            // Runs claimed ahead and not yet submitted are voided: the change applies as if made before their claim.
+            for run in pending.withLock({ $0.take(id) }).reversed() { call.undoDispatch(run) }
             if let schedule = fields.schedule { call.reschedule(schedule.text, interval: schedule.interval, at: now) }
             if let overrideConfig = fields.overrideConfig { call.overrideConfig = overrideConfig }
             if let failureThreshold = fields.failureThreshold { call.failureThreshold = failureThreshold }
@@ -127,6 +133,7 @@ public final class ScheduleService: Sendable {
     public func delete(_ id: ScheduleID, repository: RepositoryID, importer: String) async throws {
         _ = try await call(id, repository: repository, importer: importer)
         guard try await store.delete(id) else { throw ScheduledCall.missing(id) }
+        _ = pending.withLock { $0.take(id) }
         notifyChange()
     }
 
@@ -206,8 +213,17 @@ public final class ScheduleService: Sendable {
     @discardableResult
     public func recordOutcome(of id: ScheduleID, succeeded: Bool) async throws -> ScheduledCall? {
         let now = clock.now
+        let pending = self.pending
         do {
-            return try await store.update(id) { $0.recordOutcome(succeeded: succeeded, at: now) }
+            return try await store.update(id) { call in
+                var outcome = call
+                outcome.recordOutcome(succeeded: succeeded, at: now)
+                // A failure that disables the schedule voids the runs claimed ahead that are not yet submitted.
+                if call.enabled, !outcome.enabled {
+                    for run in pending.withLock({ $0.take(id) }).reversed() { call.undoDispatch(run) }
+                }
+                call.recordOutcome(succeeded: succeeded, at: now)
+            }
         } catch let error as PulpError where error.code == .missingResource {
             return nil
         }
@@ -233,6 +249,32 @@ public final class ScheduleService: Sendable {
                 delay *= 2
             }
         }
+    }
+
+    // MARK: - Runs claimed ahead
+
+    /// Records runs a scheduler claimed ahead of their due time; returns a token for each, to submit them
+    /// with ``takePending(_:)`` or to give them back with ``release(_:)``. Until then, a change of a run's
+    /// schedule (update, deletion, a failure that disables it) voids the run and undoes its claim.
+    package func holdPending(_ runs: [ClaimedRun]) -> [Int] {
+        pending.withLock { pending in runs.map { pending.hold($0) } }
+    }
+
+    /// Takes the runs of `tokens` that are still pending (not voided by a change): the scheduler submits
+    /// exactly those. Returns whether each one was.
+    package func takePending(_ tokens: [Int]) -> [Bool] {
+        pending.withLock { pending in tokens.map { pending.take(token: $0) != nil } }
+    }
+
+    /// Gives back runs claimed ahead that will not be submitted (their scheduler stops): each one still
+    /// pending has its claim undone in the store, newest first, so that it is due again for any scheduler.
+    /// A run whose undo fails stays claimed: it is lost, never doubled.
+    package func release(_ tokens: [Int]) async {
+        let runs = pending.withLock { pending in tokens.compactMap { pending.take(token: $0) } }
+        for run in runs.reversed() where run.undoable {
+            _ = try? await store.update(run.id) { $0.undoDispatch(run) }
+        }
+        if !runs.isEmpty { notifyChange() }
     }
 
     // MARK: - Change notification
@@ -341,4 +383,45 @@ private struct ChangeListeners {
     }
 
     mutating func remove(_ token: Int) { listeners[token] = nil }
+}
+
+/// The runs claimed ahead and not yet submitted, by token and by schedule.
+private struct PendingRuns {
+    private var runs: [Int: ClaimedRun] = [:]
+    /// Each schedule's tokens, oldest claim first.
+    private var bySchedule: [ScheduleID: [Int]] = [:]
+    private var nextToken = 0
+
+    mutating func hold(_ run: ClaimedRun) -> Int {
+        nextToken += 1
+        runs[nextToken] = run
+        // Tokens taken since the schedule's last claim are dropped here, so the index stays one entry or so
+        // per schedule, and taking a token (on the submit path) touches one dictionary only.
+        let runs = self.runs
+        bySchedule[run.id, default: []].removeAll { runs[$0] == nil }
+        bySchedule[run.id, default: []].append(nextToken)
+        return nextToken
+    }
+
+    /// Takes one run, `nil` when it is not pending.
+    mutating func take(token: Int) -> ClaimedRun? {
+        runs.removeValue(forKey: token)
+    }
+
+    /// Takes every pending run of a schedule that can be undone, oldest claim first.
+    mutating func take(_ id: ScheduleID) -> [ClaimedRun] {
+        guard let tokens = bySchedule.removeValue(forKey: id) else { return [] }
+        return tokens.compactMap { token in
+            // A run that cannot be undone stays pending: it is submitted as claimed.
+            guard let run = runs[token], run.undoable else { return nil }
+            runs[token] = nil
+            return run
+        }
+    }
+
+    /// Takes every pending run of a repository's schedules.
+    mutating func take(repository: RepositoryID) -> [ClaimedRun] {
+        let ids = Set(runs.values.filter { $0.call.repositoryID == repository }.map(\.id))
+        return ids.flatMap { take($0) }
+    }
 }

@@ -20,11 +20,13 @@ public import Foundation
 /// 5. **Due.** A call is due at `now` when ``ScheduledCall/isDue(at:)``: it is enabled, not exhausted, and
 ///    its ``ScheduledCall/nextDue`` is at or before `now`. ``earliestDueTime()`` is the smallest
 ///    ``ScheduledCall/dueTime`` stored, `nil` when no call will ever be due.
-/// 6. **Claim.** ``claimDue(at:limit:scheduler:)`` atomically takes up to `limit` calls due at `now`,
-///    earliest ``ScheduledCall/nextDue`` first (ties in insertion order), applies
-///    ``ScheduledCall/recordDispatch(at:by:)`` to each, stores them and returns them as stored. Because a
-///    claimed call's next due time is after `now`, two claims, concurrent or not, in one process or
-///    several, never return the same run.
+/// 6. **Claim.** ``claimDue(until:at:limit:scheduler:onClaim:)`` atomically takes up to `limit` calls due at
+///    `horizon` (at or after `now`), earliest ``ScheduledCall/nextDue`` first (ties in insertion order),
+///    applies ``ScheduledCall/recordDispatch(at:by:)`` to each at its run's time (its
+///    ``ScheduledCall/nextDue``, or `now` when that has passed), stores them and returns them as stored,
+///    with their last run before the claim. Because a claimed call's next due time is after its run's
+///    time, two claims, concurrent or not, in one process or several, never return the same run.
+///    ``claimDue(at:limit:scheduler:)`` is the claim with `horizon` equal to `now`.
 /// 7. **Durability.** A change is stored before the call that makes it returns.
 public protocol ScheduleStore: Sendable {
     /// Stores a new call (rule 1).
@@ -60,6 +62,63 @@ public protocol ScheduleStore: Sendable {
 
     /// Claims up to `limit` calls due at `now` for `scheduler`, recording the dispatch in each (rule 6).
     func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall]
+
+    /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, recording each one's dispatch
+    /// at its run's time: its due time, or `now` when that has passed (rule 6).
+    ///
+    /// `onClaim` is called with the claimed runs inside the claim's transaction, so that no change made
+    /// through ``update(_:_:)`` can come between the claim and it: a scheduler holds the runs there, and a
+    /// change applied after the claim finds them held. The default claims only what is due at `now`, for
+    /// stores written before claims could look ahead, and calls `onClaim` after the claim.
+    func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun]
+}
+
+extension ScheduleStore {
+    /// Claims only the calls due at `now`, whatever `horizon` is: a store without a look-ahead claim.
+    public func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun] {
+        // Without the stored calls from before the claim, their previous last run is not known here.
+        let claimed = try await claimDue(at: now, limit: limit, scheduler: scheduler)
+        let runs = claimed.map { ClaimedRun(call: $0, previousRunAt: nil, undoable: false) }
+        onClaim(runs)
+        return runs
+    }
+}
+
+/// One run a claim took: the call as the claim stored it, with the dispatch recorded, and what is needed to
+/// take that dispatch back if the run is never sent.
+public struct ClaimedRun: Sendable, Hashable {
+    /// The call as stored by the claim: its ``ScheduledCall/lastRunAt`` is this run's time.
+    public var call: ScheduledCall
+    /// The call's ``ScheduledCall/lastRunAt`` before the claim.
+    public var previousRunAt: Date?
+    /// Whether ``ScheduledCall/undoDispatch(_:)`` can take this claim back (the store gave the previous
+    /// last run).
+    public var undoable: Bool
+
+    /// Describes a claimed run.
+    public init(call: ScheduledCall, previousRunAt: Date?, undoable: Bool = true) {
+        self.call = call
+        self.previousRunAt = previousRunAt
+        self.undoable = undoable
+    }
+
+    /// The schedule's id.
+    public var id: ScheduleID { call.id }
+
+    /// When the run is due: the time its claim recorded as the call's last run.
+    public var dueTime: Date { call.lastRunAt ?? call.nextDue }
 }
 
 extension ScheduledCall {

@@ -245,6 +245,34 @@ extension ScheduledCall {
         if enabled, let failureThreshold, consecutiveFailures >= failureThreshold { enabled = false }
     }
 
+    /// Takes back a dispatch a claim recorded (`run`) but that was never sent, as if the claim had not been
+    /// made: ``lastRunAt``, ``totalRunCount`` and ``remainingRuns`` go back to what they were before it, a
+    /// call the claim disabled by using up its runs is enabled again, and the next due time is computed
+    /// from the restored last run on the current grid. Returns `false`, changing nothing, when the call no
+    /// longer shows that claim (another dispatch was recorded since).
+    @discardableResult
+    public mutating func undoDispatch(_ run: ClaimedRun) -> Bool {
+        // Times compared to the millisecond: a store may keep them with less precision than `Date`.
+        func same(_ lhs: Date?, _ rhs: Date?) -> Bool {
+            switch (lhs, rhs) {
+            case (nil, nil): return true
+            case (let lhs?, let rhs?): return abs(lhs.timeIntervalSince(rhs)) < 0.001
+            default: return false
+            }
+        }
+        guard run.undoable, id == run.call.id, totalRunCount == run.call.totalRunCount,
+            same(lastRunAt, run.call.lastRunAt)
+        else { return false }
+        lastRunAt = run.previousRunAt
+        totalRunCount -= 1
+        if let remaining = remainingRuns {
+            remainingRuns = remaining + 1
+            if remaining == 0, !run.call.enabled { enabled = true }
+        }
+        nextDue = lastRunAt.map { grid.nextOccurrence(after: $0) } ?? firstRun.date
+        return true
+    }
+
     /// Replaces the schedule, as a PUT does: ``firstRun`` is recomputed as if created at `now`; the counters,
     /// ``lastRunAt`` and ``remainingRuns`` are kept, so a call without a start that has run before is due at once.
     ///

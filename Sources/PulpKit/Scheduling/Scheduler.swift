@@ -15,18 +15,27 @@ public struct SchedulerConfiguration: Sendable {
     public var refreshInterval: Duration?
     /// The first wait after the store failed; it doubles on each further failure, up to 30 s.
     public var retryDelay: Duration
+    /// How long before their due time runs are claimed and made ready, so that at the due time only their
+    /// submission is left (one cheap store write); `.zero` claims runs when they are due.
+    ///
+    /// A run claimed ahead is submitted at its due time, never before, unless its schedule is changed,
+    /// disabled or deleted in the meantime: then the claim is undone and the change applies as if it had
+    /// been made before the claim. A process that dies in this window loses the runs it had claimed.
+    public var leadTime: Duration
 
     /// Creates a configuration; every value has a default.
     public init(
         name: String = SchedulerConfiguration.defaultName(),
         claimBatchSize: Int = 512,
         refreshInterval: Duration? = nil,
-        retryDelay: Duration = .seconds(1)
+        retryDelay: Duration = .seconds(1),
+        leadTime: Duration = .seconds(1)
     ) {
         self.name = name
         self.claimBatchSize = claimBatchSize
         self.refreshInterval = refreshInterval
         self.retryDelay = retryDelay
+        self.leadTime = leadTime
     }
 
     /// The configuration with every value made usable: batches of at least 1, a refresh
@@ -36,6 +45,7 @@ public struct SchedulerConfiguration: Sendable {
         copy.claimBatchSize = max(1, claimBatchSize)
         copy.refreshInterval = refreshInterval.map { max($0, .milliseconds(1)) }
         copy.retryDelay = min(max(retryDelay, .milliseconds(1)), .seconds(30))
+        copy.leadTime = max(leadTime, .zero)
         return copy
     }
 
@@ -57,6 +67,11 @@ public struct SchedulerStatistics: Sendable, Hashable {
     public var removedOrphans = 0
     /// Times the store could not be read or written (the loop then retries with backoff).
     public var storeErrors = 0
+    /// Runs claimed ahead that were not submitted because their schedule changed, was disabled or was
+    /// deleted before their due time.
+    public var voidedRuns = 0
+    /// Runs claimed ahead whose claims were undone because the scheduler stopped before their due time.
+    public var releasedRuns = 0
 
     /// Creates empty statistics.
     public init() {}
@@ -70,6 +85,17 @@ package struct SchedulerPause: Sendable, Hashable {
     package var deadline: Date?
 }
 
+/// One submission of due runs: what the lateness benchmark reads.
+package struct SchedulerSubmission: Sendable, Hashable {
+    /// The latest due time among the runs.
+    package var dueTime: Date
+    /// When the submission began and when the store had the tasks.
+    package var started: Date
+    package var stored: Date
+    /// How many tasks it stored.
+    package var count: Int
+}
+
 /// Dispatches scheduled syncs when they are due.
 ///
 /// ``run()`` is the long-running loop: it sleeps on the service's clock until the earliest due time
@@ -79,10 +105,13 @@ package struct SchedulerPause: Sendable, Hashable {
 /// reserves its repository, so a run never overlaps another sync of it; the service counts the
 /// outcomes. With nothing due it sleeps until a change, never polling. It stops when cancelled.
 ///
-/// A run is claimed before it is dispatched, as Pulp persists `last_run_at` before sending: a process
-/// that dies between the two loses that run (at most once per slot, never twice). A dispatch that is
-/// refused (for example, an `override_config` the importer's configuration no longer accepts) counts
-/// as a failure of the schedule; a schedule whose repository or importer is gone is deleted.
+/// Runs are claimed ``SchedulerConfiguration/leadTime`` ahead of their due time and made ready (task ids,
+/// arguments, checked rows), then submitted at their due time in one store write per due time. A run is
+/// claimed before it is dispatched, as Pulp persists `last_run_at` before sending: a process that dies
+/// between the two loses that run (at most once per slot, never twice). A change to a schedule made
+/// through the service before its claimed run is submitted voids the run and undoes its claim. A dispatch
+/// that is refused (for example, an `override_config` the importer's configuration no longer accepts)
+/// counts as a failure of the schedule; a schedule whose repository or importer is gone is deleted.
 public final class Scheduler: Sendable {
     /// The schedules, their store and clock, and the sync service that dispatches runs.
     public let service: ScheduleService
@@ -98,6 +127,15 @@ public final class Scheduler: Sendable {
         var pause: SchedulerPause?
         var waiters: [(after: Int, continuation: CheckedContinuation<SchedulerPause?, Never>)] = []
         var statistics = SchedulerStatistics()
+        var submissions: [SchedulerSubmission] = []
+    }
+
+    /// A claimed run made ready: its sync task prepared, its claim held by the service under `token`.
+    private struct ReadyRun: Sendable {
+        var token: Int
+        var dueTime: Date
+        var task: PreparedTask
+        var id: ScheduleID
     }
 
     /// Creates a scheduler of `service`'s schedules; start it with ``run()``.
@@ -109,11 +147,15 @@ public final class Scheduler: Sendable {
     /// What this scheduler has done so far.
     public var statistics: SchedulerStatistics { state.withLock { $0.statistics } }
 
+    /// The latest submissions of due runs (up to 1,024), oldest first.
+    package var submissions: [SchedulerSubmission] { state.withLock { $0.submissions } }
+
     private var clock: any WallClock { service.clock }
 
     /// Serves the schedules until cancelled, then returns; start it once.
     ///
-    /// Runs already claimed when it is cancelled are still dispatched before it returns.
+    /// When it is cancelled, runs already due are still dispatched before it returns; the claims of runs
+    /// not yet due are undone, so they are due again for any scheduler.
     ///
     /// - Throws: a 409 ``PulpError`` when it is already running or has run.
     public func run() async throws {
@@ -135,6 +177,7 @@ public final class Scheduler: Sendable {
             for waiter in waiters { waiter.resume(returning: nil) }
         }
         var retryDelay = configuration.retryDelay
+        var ready: [ReadyRun] = []
         while !Task.isCancelled {
             let pass = state.withLock { state in
                 state.pass += 1
@@ -144,8 +187,11 @@ public final class Scheduler: Sendable {
             }
             var deadline: Date?
             do {
-                try await claimAndDispatch()
-                deadline = try await service.store.earliestDueTime()
+                try await claimAndPrepare(&ready)
+                await submitDue(&ready)
+                let lead = Self.seconds(configuration.leadTime)
+                deadline = try await service.store.earliestDueTime().map { $0.addingTimeInterval(-lead) }
+                if let first = ready.first?.dueTime { deadline = min(deadline ?? first, first) }
                 retryDelay = configuration.retryDelay
             } catch {
                 if Task.isCancelled { break }
@@ -162,6 +208,9 @@ public final class Scheduler: Sendable {
             announce(SchedulerPause(pass: pass, deadline: deadline))
             await pause(until: deadline)
         }
+        await submitDue(&ready)
+        state.withLock { $0.statistics.releasedRuns += ready.count }
+        await service.release(ready.map(\.token))
     }
 
     /// Returns the first pause of the loop after pass `pass` (0 for the first), once the loop is in it;
@@ -180,43 +229,147 @@ public final class Scheduler: Sendable {
 
     // MARK: - Loop
 
-    /// Claims and dispatches due runs, batch after batch, until none is due.
+    /// Claims the runs due within the lead time, batch after batch, and makes each batch ready; runs that
+    /// fall due meanwhile are submitted between batches.
     ///
-    /// The first batch is small, so the first runs of a burst leave at once; batches then double up to
+    /// The first batch is small, so the first runs of a burst are ready at once; batches then double up to
     /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
-    /// dispatched. Every claimed run is dispatched, even when the loop is cancelled meanwhile.
-    private func claimAndDispatch() async throws {
-        let store = service.store
-        let name = configuration.name
+    /// made ready. Every claimed run is made ready, even when the loop is cancelled meanwhile.
+    private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws {
         var limit = min(16, configuration.claimBatchSize)
-        var claimed = try await store.claimDue(at: clock.now, limit: limit, scheduler: name)
+        var claimed = try await claim(limit: limit)
         while !claimed.isEmpty {
             let more = claimed.count == limit && !Task.isCancelled
             limit = min(limit * 2, configuration.claimBatchSize)
             let nextLimit = limit
-            async let next = more ? store.claimDue(at: clock.now, limit: nextLimit, scheduler: name) : []
-            await dispatch(claimed)
+            async let next = more ? claim(limit: nextLimit) : []
+            await prepare(claimed, into: &ready)
+            await submitDue(&ready)
             claimed = try await next
         }
     }
 
-    /// Dispatches claimed runs as sync tasks, stored in one transaction; a refusal counts as a failure of
-    /// its schedule, and a schedule whose repository or importer is gone is deleted.
-    private func dispatch(_ calls: [ScheduledCall]) async {
-        let outcomes = await service.sync.syncScheduled(calls)
-        var dispatched = 0
-        for (call, outcome) in zip(calls, outcomes) {
-            switch outcome {
-            case .success:
-                dispatched += 1
+    /// Claims up to `limit` runs due within the lead time; each is held by the service, under the token
+    /// given with it, from inside the claim's transaction.
+    private func claim(limit: Int) async throws -> [(run: ClaimedRun, token: Int)] {
+        let service = self.service
+        let now = clock.now
+        let tokens = PulpMutex<[Int]>([])
+        do {
+            let runs = try await service.store.claimDue(
+                until: now.addingTimeInterval(Self.seconds(configuration.leadTime)),
+                at: now,
+                limit: limit,
+                scheduler: configuration.name
+            ) { runs in
+                let held = service.holdPending(runs)
+                tokens.withLock { $0 = held }
+            }
+            return Array(zip(runs, tokens.withLock { $0 }))
+        } catch {
+            // The claim did not commit: its runs were never claimed, so nothing is held for them.
+            _ = service.takePending(tokens.withLock { $0 })
+            throw error
+        }
+    }
+
+    /// Makes claimed runs ready: checks each as a sync of its repository and prepares its task. A refusal
+    /// counts as a failure of its schedule, and a schedule whose repository or importer is gone is deleted.
+    private func prepare(_ runs: [(run: ClaimedRun, token: Int)], into ready: inout [ReadyRun]) async {
+        let requests = await service.sync.scheduledRequests(runs.map(\.run.call))
+        var accepted: [(run: ClaimedRun, token: Int, request: TaskRequest)] = []
+        for (entry, request) in zip(runs, requests) {
+            switch request {
+            case .success(let request):
+                accepted.append((entry.run, entry.token, request))
             case .failure(let error as PulpError) where error.code == .missingResource:
-                await removeOrphan(call)
+                _ = service.takePending([entry.token])
+                await removeOrphan(entry.run.call)
             case .failure:
-                state.withLock { $0.statistics.failedDispatches += 1 }
-                _ = try? await service.recordOutcome(of: call.id, succeeded: false)
+                await refuse(entry.run.id, token: entry.token)
             }
         }
-        state.withLock { [dispatched] in $0.statistics.dispatched += dispatched }
+        let dispatcher = service.sync.dispatcher
+        var added: [ReadyRun] = []
+        if let tasks = try? dispatcher.prepare(accepted.map(\.request)) {
+            added = zip(accepted, tasks).map { entry, task in
+                ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
+            }
+        } else {
+            // Each was checked above, so this is rare: each then gets its own answer.
+            for entry in accepted {
+                if let task = try? dispatcher.prepare([entry.request]).first {
+                    added.append(
+                        ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
+                    )
+                } else {
+                    await refuse(entry.run.id, token: entry.token)
+                }
+            }
+        }
+        let sorted = ready.last.map { last in added.allSatisfy { $0.dueTime >= last.dueTime } } ?? true
+        ready += added
+        if !sorted { ready.sort { $0.dueTime < $1.dueTime } }
+    }
+
+    /// Submits the ready runs that are due, in one store write: those the service still holds (a change
+    /// voided the others). A submission the store refuses is retried run by run; a run that still fails
+    /// counts as a failure of its schedule.
+    private func submitDue(_ ready: inout [ReadyRun]) async {
+        let now = clock.now
+        var count = 0
+        while count < ready.count, ready[count].dueTime <= now { count += 1 }
+        guard count > 0 else { return }
+        // One pass, one copy of each task: this is the work left after the due time.
+        let held = service.takePending(ready[..<count].map(\.token))
+        var tasks: [PreparedTask] = []
+        var calls: [ScheduleID] = []
+        tasks.reserveCapacity(count)
+        calls.reserveCapacity(count)
+        for index in 0..<count where held[index] {
+            tasks.append(ready[index].task)
+            calls.append(ready[index].id)
+        }
+        let dueTime = ready[count - 1].dueTime
+        state.withLock { [voided = count - tasks.count] in $0.statistics.voidedRuns += voided }
+        guard !tasks.isEmpty else {
+            ready.removeFirst(count)
+            return
+        }
+        let dispatcher = service.sync.dispatcher
+        var dispatched = 0
+        do {
+            dispatched = try await dispatcher.submit(tasks).count
+            // Released after the submission, not before it.
+            ready.removeFirst(count)
+        } catch {
+            ready.removeFirst(count)
+            for (task, id) in zip(tasks, calls) {
+                if (try? await dispatcher.submit([task])) != nil {
+                    dispatched += 1
+                } else {
+                    await refuse(id, token: nil)
+                }
+            }
+        }
+        let submission = SchedulerSubmission(
+            dueTime: dueTime,
+            started: now,
+            stored: clock.now,
+            count: dispatched
+        )
+        state.withLock { [dispatched] state in
+            state.statistics.dispatched += dispatched
+            state.submissions.append(submission)
+            if state.submissions.count > 1_024 { state.submissions.removeFirst(512) }
+        }
+    }
+
+    /// Counts a claimed run whose dispatch was refused as a failure of its schedule (no longer held).
+    private func refuse(_ id: ScheduleID, token: Int?) async {
+        if let token { _ = service.takePending([token]) }
+        state.withLock { $0.statistics.failedDispatches += 1 }
+        _ = try? await service.recordOutcome(of: id, succeeded: false)
     }
 
     private func removeOrphan(_ call: ScheduledCall) async {
@@ -240,7 +393,7 @@ public final class Scheduler: Sendable {
         let doorbell = self.doorbell
         await withTaskGroup(of: Void.self) { group in
             if let deadline {
-                group.addTask { try? await clock.sleep(until: deadline) }
+                group.addTask { try? await Self.sleep(clock, until: deadline) }
             }
             group.addTask {
                 // Cancelling this wait (the deadline came first, or run() was cancelled) rings the bell to end it.
@@ -253,6 +406,18 @@ public final class Scheduler: Sendable {
             _ = await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Sleeps until `deadline`, waking close to it: a long timer may fire up to a tenth of its length late
+    /// (dispatch's default leeway, 100 ms for a 1 s sleep), so the sleep is taken in steps that each stop a
+    /// tenth of what is left before the deadline, and the last few milliseconds in one.
+    private static func sleep(_ clock: any WallClock, until deadline: Date) async throws {
+        while true {
+            let remaining = deadline.timeIntervalSince(clock.now)
+            guard remaining > 0.005 else { break }
+            try await clock.sleep(until: deadline.addingTimeInterval(-remaining / 10))
+        }
+        try await clock.sleep(until: deadline)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {

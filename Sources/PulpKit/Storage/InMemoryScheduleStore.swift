@@ -63,7 +63,23 @@ public final class InMemoryScheduleStore: ScheduleStore {
 
     /// Claims up to `limit` due calls for `scheduler` (rule 6).
     public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
-        table.withLock { $0.claimDue(at: now, limit: limit, scheduler: scheduler) }
+        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
+    }
+
+    /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, each run at its due time or
+    /// `now` (rule 6).
+    public func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun] {
+        table.withLock { table in
+            let runs = table.claimDue(until: max(horizon, now), at: now, limit: limit, scheduler: scheduler)
+            onClaim(runs)
+            return runs
+        }
     }
 }
 
@@ -131,17 +147,18 @@ struct ScheduleTable {
         return heap.first?.time
     }
 
-    mutating func claimDue(at now: Date, limit: Int, scheduler: String) -> [ScheduledCall] {
-        var claimed: [ScheduledCall] = []
+    mutating func claimDue(until horizon: Date, at now: Date, limit: Int, scheduler: String) -> [ClaimedRun] {
+        var claimed: [ClaimedRun] = []
         while claimed.count < limit {
             dropStaleTop()
-            guard let top = heap.first, top.time <= now else { break }
+            guard let top = heap.first, top.time <= horizon else { break }
             popTop()
-            guard var call = rows[top.id]?.call else { continue }
-            call.recordDispatch(at: now, by: scheduler)
-            rows[top.id]?.call = call
+            guard let call = rows[top.id]?.call else { continue }
+            var run = call
+            run.recordDispatch(at: max(call.nextDue, now), by: scheduler)
+            rows[top.id]?.call = run
             index(top.id)
-            claimed.append(call)
+            claimed.append(ClaimedRun(call: run, previousRunAt: call.lastRunAt))
         }
         return claimed
     }

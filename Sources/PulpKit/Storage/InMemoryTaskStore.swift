@@ -17,6 +17,21 @@ public final class InMemoryTaskStore: TaskStore {
         }
     }
 
+    /// Inserts checked tasks under one lock, stamped with `clock`'s time once the lock is held.
+    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
+        try table.withLock { table throws(PulpError) in
+            if let duplicate = tasks.first(where: { table.sequences[$0.task.id] != nil }) {
+                throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.task.id)", propertyNames: ["task_id"])
+            }
+            let now = clock.now
+            return tasks.map { prepared in
+                var task = prepared.task
+                task.submitTime = now
+                return table.insert(task)
+            }
+        }
+    }
+
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
         table.withLock { $0.claim(worker: worker, limit: limit, at: now) }
     }

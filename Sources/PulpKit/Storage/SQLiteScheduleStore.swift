@@ -196,8 +196,20 @@ public final class SQLiteScheduleStore: ScheduleStore {
 
     /// Claims up to `limit` due calls for `scheduler` in one immediate transaction (rule 6).
     public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
+        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
+    }
+
+    /// Claims up to `limit` calls due at or before `horizon` for `scheduler` in one immediate transaction,
+    /// each run at its due time or `now` (rule 6).
+    public func claimDue(
+        until horizon: Date,
+        at now: Date,
+        limit: Int,
+        scheduler: String,
+        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+    ) async throws -> [ClaimedRun] {
         guard limit > 0 else { return [] }
-        let bound = SQLiteValue.real(now.timeIntervalSince1970)
+        let bound = SQLiteValue.real(max(horizon, now).timeIntervalSince1970)
         // Look before taking the write lock: a wake-up with nothing due costs a read, not a write transaction.
         let anyDue = try await executor.read { connection in
             try connection.firstRow(
@@ -209,19 +221,23 @@ public final class SQLiteScheduleStore: ScheduleStore {
         return try await executor.write { connection in
             let due = try connection.rows(Self.dueSQL, [bound, .int(limit)], self.call)
             let claimedBy = SQLiteValue.text(scheduler)
-            return try due.map { sequence, call in
-                var call = call
-                call.recordDispatch(at: now, by: scheduler)
+            let runs = try due.map { sequence, call in
+                var claimed = call
+                // As it reads back: a REAL of seconds since 1970.
+                let runTime = Date(timeIntervalSince1970: max(call.nextDue, now).timeIntervalSince1970)
+                claimed.recordDispatch(at: runTime, by: scheduler)
                 try connection.execute(
                     Self.claimSQL,
                     [
-                        .bool(call.enabled), .optionalInt(call.remainingRuns), .int(call.totalRunCount), bound,
-                        .real(call.nextDue.timeIntervalSince1970), claimedBy,
-                        call.dueTime.map { .real($0.timeIntervalSince1970) } ?? .null, .integer(sequence),
+                        .bool(claimed.enabled), .optionalInt(claimed.remainingRuns), .int(claimed.totalRunCount),
+                        .real(runTime.timeIntervalSince1970), .real(claimed.nextDue.timeIntervalSince1970), claimedBy,
+                        claimed.dueTime.map { .real($0.timeIntervalSince1970) } ?? .null, .integer(sequence),
                     ]
                 )
-                return call
+                return ClaimedRun(call: claimed, previousRunAt: call.lastRunAt)
             }
+            onClaim(runs)
+            return runs
         }
     }
 

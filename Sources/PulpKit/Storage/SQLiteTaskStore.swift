@@ -73,49 +73,104 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queue
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
+        let rows = try prepare(tasks).map(Self.row)
+        return try await executor.write { try Self.insert(rows, submitTime: nil, in: $0) }
+    }
+
+    /// Checks new tasks and encodes their rows (every column but the submit time and the blockers).
+    public func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask] {
         try TaskStatus.validateNew(tasks)
+        return tasks.map { task in
+            let row = TaskRow(task: task, values: Self.bindings(task), resources: Self.distinct(task.resources))
+            return PreparedTask(task, encoded: row)
+        }
+    }
+
+    /// Stores prepared rows in one write, stamped with `clock`'s time once the write has begun.
+    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
+        let rows = tasks.map(Self.row)
         return try await executor.write { connection in
-            for task in tasks {
-                let exists = try connection.firstRow("SELECT 1 FROM tasks WHERE id = ?", [.text(task.id.rawValue)]) {
-                    _ in
-                    true
-                }
-                if exists != nil {
-                    throw PulpError.conflict("Duplicate resource: task_id=\(task.id)", propertyNames: ["task_id"])
-                }
-            }
-            return try tasks.map { task in
-                var task = task
-                try connection.execute(
-                    """
-                    INSERT INTO tasks (id, name, arguments, resources, tags, group_id, state, worker, submit_time,
-                        start_time, finish_time, progress, result, error, exception, traceback, spawned)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    Self.bindings(task)
-                )
-                task.sequence = connection.lastInsertRowID
-                var blockers = 0
-                for resource in Set(task.resources) {
-                    let queued = try connection.firstRow(
+            try Self.insert(rows, submitTime: clock.now, in: connection)
+        }
+    }
+
+    /// A task's row, encoded ahead of its insert: `values` are ``insertSQL``'s bindings but the blockers.
+    /// A class, so that handing prepared rows on costs a reference, not a copy of every field.
+    private final class TaskRow: Sendable {
+        let task: TaskStatus
+        let values: [SQLiteValue]
+        /// The task's resources, each once.
+        let resources: [String]
+
+        init(task: TaskStatus, values: [SQLiteValue], resources: [String]) {
+            self.task = task
+            self.values = values
+            self.resources = resources
+        }
+    }
+
+    private static func row(_ prepared: PreparedTask) -> TaskRow {
+        if let row = prepared.encoded as? TaskRow { return row }
+        let task = prepared.task
+        return TaskRow(task: task, values: bindings(task), resources: distinct(task.resources))
+    }
+
+    private static func distinct(_ resources: [String]) -> [String] {
+        var seen: Set<String> = []
+        return resources.filter { seen.insert($0).inserted }
+    }
+
+    /// Inserts a task, its blockers counted by the caller; no row is stored when its id is taken.
+    private static let insertSQL = """
+        INSERT INTO tasks (id, name, arguments, resources, tags, group_id, state, worker, submit_time,
+            start_time, finish_time, progress, result, error, exception, traceback, spawned, blockers)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO NOTHING
+        """
+
+    /// Inserts encoded rows in order, each with `submitTime` when given (its own otherwise): one statement
+    /// per task and one per reservation, and one look-up per resource of the batch for an existing line.
+    private static func insert(
+        _ rows: [TaskRow],
+        submitTime: Date?,
+        in connection: SQLiteConnection
+    ) throws -> [TaskStatus] {
+        var looked: Set<String> = []
+        var queued: Set<String> = []
+        var stored: [TaskStatus] = []
+        stored.reserveCapacity(rows.count)
+        let submitted = submitTime.map { SQLiteValue.real($0.timeIntervalSince1970) }
+        for row in rows {
+            var blockers = 0
+            for resource in row.resources {
+                if looked.insert(resource).inserted {
+                    let line = try connection.firstRow(
                         "SELECT 1 FROM task_reservations WHERE resource = ? LIMIT 1",
                         [.text(resource)]
                     ) { _ in true }
-                    if queued != nil { blockers += 1 }
-                    try connection.execute(
-                        "INSERT INTO task_reservations (resource, sequence) VALUES (?, ?)",
-                        [.text(resource), .integer(task.sequence)]
-                    )
+                    if line != nil { queued.insert(resource) }
                 }
-                if blockers > 0 {
-                    try connection.execute(
-                        "UPDATE tasks SET blockers = ? WHERE sequence = ?",
-                        [.int(blockers), .integer(task.sequence)]
-                    )
-                }
-                return task
+                if queued.contains(resource) { blockers += 1 }
             }
+            var values = row.values
+            if let submitted { values[8] = submitted }
+            values.append(.int(blockers))
+            guard try connection.execute(insertSQL, values) > 0 else {
+                throw PulpError.conflict("Duplicate resource: task_id=\(row.task.id)", propertyNames: ["task_id"])
+            }
+            var task = row.task
+            task.sequence = connection.lastInsertRowID
+            if let submitTime { task.submitTime = submitTime }
+            for resource in row.resources {
+                try connection.execute(
+                    "INSERT INTO task_reservations (resource, sequence) VALUES (?, ?)",
+                    [.text(resource), .integer(task.sequence)]
+                )
+                queued.insert(resource)
+            }
+            stored.append(task)
         }
+        return stored
     }
 
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {

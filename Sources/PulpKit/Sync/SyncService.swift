@@ -78,50 +78,34 @@ public final class SyncService: Sendable {
         )
     }
 
-    /// Dispatches the runs of scheduled calls, every sync that can run stored in one transaction, and
-    /// returns each call's call report or why it was refused, in the order given.
+    /// The sync task requests of scheduled calls' runs, or why each was refused, in the order given; nothing
+    /// is dispatched.
     ///
     /// A call whose repository is gone, or whose repository's importer is no longer the call's, is refused
     /// with a 404; one whose `override_config` the importer now rejects, with a 400.
-    func syncScheduled(_ calls: [ScheduledCall]) async -> [Result<CallReport, any Error>] {
-        var outcomes: [Result<CallReport, any Error>?] = []
-        var requests: [(index: Int, request: TaskRequest)] = []
+    func scheduledRequests(_ calls: [ScheduledCall]) async -> [Result<TaskRequest, any Error>] {
         // Schedules of one repository often fall due together: each is read once per batch.
         var fetched: [RepositoryID: Result<Repository, any Error>] = [:]
-        for (index, call) in calls.enumerated() {
-            do {
-                if fetched[call.repositoryID] == nil {
-                    fetched[call.repositoryID] = await Result(catching: {
-                        try await repositories.repository(call.repositoryID)
-                    })
-                }
-                let repository = try fetched[call.repositoryID]!.get()
-                guard repository.importer?.id == call.importerID else {
-                    throw PulpError.missingResource(
-                        ["importer": call.importerID, "repository": call.repositoryID.rawValue]
-                    )
-                }
-                let request = try syncRequest(
-                    repository,
-                    overrideConfig: call.overrideConfig,
-                    scheduledCallID: call.id
-                )
-                requests.append((index, request))
-                outcomes.append(nil)
-            } catch {
-                outcomes.append(.failure(error))
+        var requests: [Result<TaskRequest, any Error>] = []
+        for call in calls {
+            if fetched[call.repositoryID] == nil {
+                fetched[call.repositoryID] = await Result(catching: {
+                    try await repositories.repository(call.repositoryID)
+                })
             }
+            requests.append(
+                Result {
+                    let repository = try fetched[call.repositoryID]!.get()
+                    guard repository.importer?.id == call.importerID else {
+                        throw PulpError.missingResource(
+                            ["importer": call.importerID, "repository": call.repositoryID.rawValue]
+                        )
+                    }
+                    return try syncRequest(repository, overrideConfig: call.overrideConfig, scheduledCallID: call.id)
+                }
+            )
         }
-        do {
-            let reports = try await dispatcher.dispatch(requests.map(\.request))
-            for (entry, report) in zip(requests, reports) { outcomes[entry.index] = .success(report) }
-        } catch {
-            // Each was checked above, so this is rare (e.g. the store failed): each then gets its own answer.
-            for entry in requests {
-                outcomes[entry.index] = await Result(catching: { try await dispatcher.dispatch(entry.request) })
-            }
-        }
-        return outcomes.map { $0! }
+        return requests
     }
 
     /// The task request of a sync of `repository`, checked as ``sync(repository:overrideConfig:scheduledCallID:)``

@@ -142,6 +142,40 @@ public final class TaskDispatcher: Sendable {
         return try await insert(requests, group: nil).map { CallReport(spawnedTasks: [SpawnedTask($0.id)]) }
     }
 
+    /// Checks requests as ``dispatch(_:)-([TaskRequest])`` does and prepares their tasks for a later
+    /// ``submit(_:)``, so that submitting them costs one cheap store write: the way to dispatch work at an
+    /// exact time (the scheduler prepares its runs before they are due). Nothing is stored.
+    ///
+    /// - Throws: a 400 ``PulpError`` as ``dispatch(_:)-(TaskRequest)`` does, naming what is wrong in any of
+    ///   them.
+    public func prepare(_ requests: [TaskRequest]) throws -> [PreparedTask] {
+        try validate(requests)
+        // The submit time is set by `submit`; this one is a placeholder.
+        let placeholder = Date(timeIntervalSince1970: 0)
+        return try store.prepare(
+            requests.map {
+                TaskStatus(
+                    name: $0.name,
+                    arguments: $0.arguments,
+                    resources: $0.resources,
+                    tags: $0.tags,
+                    submitTime: placeholder
+                )
+            }
+        )
+    }
+
+    /// Stores prepared tasks in one store write, with the time of that write as their submit time, and wakes
+    /// the workers; returns them as stored, in the order given.
+    ///
+    /// - Throws: what the store throws (e.g. a 409 when a task was already submitted); nothing is stored then.
+    public func submit(_ tasks: [PreparedTask]) async throws -> [TaskStatus] {
+        guard !tasks.isEmpty else { return [] }
+        let stored = try await store.insert(tasks, submittedAt: clock)
+        if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
+        return stored
+    }
+
     /// Dispatches a task of a typed kind.
     public func dispatch<Arguments>(
         _ kind: TaskKind<Arguments>,

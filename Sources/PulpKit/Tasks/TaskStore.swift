@@ -31,6 +31,18 @@ public protocol TaskStore: Sendable {
     ///   waiting; nothing is stored then.
     func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus]
 
+    /// Checks new waiting tasks as ``insert(_:)`` would and does ahead of time what can be done before
+    /// storing them (encoding their rows), so that ``insert(_:submittedAt:)`` costs little.
+    ///
+    /// - Throws: a 400 or 409 ``PulpError`` as ``insert(_:)`` does for what is wrong in the tasks themselves.
+    func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask]
+
+    /// Adds prepared tasks, in order, as ``insert(_:)`` does, each with the submit time read from `clock`
+    /// once the write begins; returns them as stored.
+    ///
+    /// - Throws: a 409 ``PulpError`` for an id already stored; nothing is stored then.
+    func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus]
+
     /// Claims up to `limit` runnable tasks for `worker` (rule 2).
     func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus]
 
@@ -86,7 +98,44 @@ public protocol TaskStore: Sendable {
     func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus]
 }
 
+/// A new waiting task checked, and encoded where its store can, ahead of being stored
+/// (``TaskStore/prepare(_:)``); its submit time is set when ``TaskStore/insert(_:submittedAt:)`` stores it.
+public struct PreparedTask: Sendable {
+    /// The task to store; its ``TaskStatus/submitTime`` is replaced when it is stored.
+    public let task: TaskStatus
+    /// What the store made of it ahead of time (for SQLite, the row's values), or `nil`.
+    package let encoded: (any Sendable)?
+
+    /// Wraps a task checked by a store that prepares nothing ahead.
+    public init(_ task: TaskStatus) {
+        self.init(task, encoded: nil)
+    }
+
+    package init(_ task: TaskStatus, encoded: (any Sendable)?) {
+        self.task = task
+        self.encoded = encoded
+    }
+}
+
 extension TaskStore {
+    /// Checks the tasks and prepares nothing: for stores whose insert has nothing to do ahead.
+    public func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask] {
+        try TaskStatus.validateNew(tasks)
+        return tasks.map { PreparedTask($0) }
+    }
+
+    /// Stamps the tasks with `clock`'s time, then inserts them: for stores without a faster path.
+    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
+        let now = clock.now
+        return try await insert(
+            tasks.map { prepared in
+                var task = prepared.task
+                task.submitTime = now
+                return task
+            }
+        )
+    }
+
     /// Records the completions, then claims: two steps, for stores with nothing faster.
     public func finish(
         _ completions: [TaskCompletion],

@@ -32,7 +32,7 @@ struct SchedulerTests {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
         let call = try await harness.schedule(schedule)
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileRunning(scheduler) {
             var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
             try await stepper.waitForPause()
@@ -54,7 +54,7 @@ struct SchedulerTests {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
         let call = try await harness.schedule("R5/PT10M")
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileRunning(scheduler) {
             var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
             var remaining: [Int?] = []
@@ -81,7 +81,7 @@ struct SchedulerTests {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
         let call = try await harness.schedule("PT1H")
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileRunning(scheduler) {
             var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
             try await stepper.waitForPause()
@@ -104,12 +104,12 @@ struct SchedulerTests {
         try await harness.addRepositories()
         let hourly = try await harness.schedule("PT1H")
         let daily = try await harness.schedule("2014-01-27T06:00:00Z/P1D")
-        let first = Scheduler(service: harness.service)
+        let first = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileRunning(first) {
             _ = await first.nextPause(after: 0)
         }
         harness.manualClock.advance(to: utc("2014-01-30T12:30:00Z"))
-        let second = Scheduler(service: harness.service)
+        let second = Scheduler(service: harness.service, configuration: .noLeadTime)
         let deadline = try await whileRunning(second) {
             var stepper = SchedulerStepper(second, clock: harness.manualClock)
             return try await stepper.waitForPause()
@@ -150,7 +150,7 @@ struct SchedulerTests {
         let completions = CompletionRecorder(harness.dispatcher)
         harness.importer.setOutcome(.raise)
         let call = try await harness.schedule("PT1H", failureThreshold: 3)
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileServing(harness.dispatcher) {
             try await whileRunning(scheduler) {
                 var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
@@ -192,7 +192,7 @@ struct SchedulerTests {
         try await harness.addRepositories()
         let completions = CompletionRecorder(harness.dispatcher)
         let call = try await harness.schedule("PT1H", failureThreshold: 3)
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         var counters: [Int] = []
         try await whileServing(harness.dispatcher) {
             try await whileRunning(scheduler) {
@@ -309,7 +309,7 @@ struct SchedulerTests {
     @Test func wakesOnceForEachChangeAndNeverWhileIdle() async throws {
         let harness = try SchedulingHarness()
         try await harness.addRepositories()
-        let scheduler = Scheduler(service: harness.service)
+        let scheduler = Scheduler(service: harness.service, configuration: .noLeadTime)
         try await whileRunning(scheduler) {
             var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
             #expect(try await stepper.waitForPause() == nil, "with no schedules it waits for a change")
@@ -348,8 +348,10 @@ struct SchedulerTests {
     }
 
     /// Two schedulers, each with its own connection to one SQLite file (as two processes would have),
-    /// race for the same 1,000 slots: 10 `PT1S` schedules over 100 seconds, claimed 3 at a time.
-    @Test func twoSchedulersOnOneSQLiteFileDispatchEverySlotExactlyOnce() async throws {
+    /// race for the same 1,000 slots: 10 `PT1S` schedules over 100 seconds, claimed 3 at a time, when
+    /// due or a second ahead.
+    @Test(arguments: [0, 1])
+    func twoSchedulersOnOneSQLiteFileDispatchEverySlotExactlyOnce(leadSeconds: Int) async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("schedules.db")
         let clock = ManualWallClock()
@@ -371,7 +373,11 @@ struct SchedulerTests {
         let schedulers = harnesses.enumerated().map { index, harness in
             Scheduler(
                 service: harness.service,
-                configuration: .init(name: "scheduler-\(index)", claimBatchSize: 3)
+                configuration: .init(
+                    name: "scheduler-\(index)",
+                    claimBatchSize: 3,
+                    leadTime: .seconds(leadSeconds)
+                )
             )
         }
         let slots = 100
@@ -384,8 +390,10 @@ struct SchedulerTests {
                         let pause = try #require(await schedulers[index].nextPause(after: passes[index]))
                         passes[index] = pause.pass
                     }
-                    // Both asleep, so every run of this slot is claimed.
-                    #expect(try await harnesses[0].service.store.earliestDueTime() == clock.now + 1)
+                    // Both asleep, so every run of this slot (and of the next, a second ahead) is claimed.
+                    #expect(
+                        try await harnesses[0].service.store.earliestDueTime() == clock.now + 1 + Double(leadSeconds)
+                    )
                 }
             }
         }

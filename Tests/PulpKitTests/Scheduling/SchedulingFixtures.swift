@@ -226,3 +226,8 @@ final class CompletionRecorder: Sendable {
 
 /// A `YYYY-MM-DDTHH:MM:SSZ` instant.
 func utc(_ text: String) -> Date { ISO8601DateTime.utcDate(text)! }
+
+extension SchedulerConfiguration {
+    /// Runs claimed when they are due, not ahead: the timing tests see one pause per due time.
+    static var noLeadTime: SchedulerConfiguration { SchedulerConfiguration(leadTime: .zero) }
+}
