@@ -51,25 +51,20 @@ func syncFileRepository() async throws {
     print("units: \(units.compactMap { $0.unitKey["name"]?.stringValue }.sorted().joined(separator: ", "))")
 }
 
-/// 2. A schedule that syncs the repository every two seconds; the scheduler in `pulp.run()` runs it twice.
+/// 2. A schedule that syncs the repository twice, two seconds apart; the scheduler in `pulp.run()` runs it.
 func scheduleSyncs() async throws {
-    print("\n== 2. Schedule syncs every 2 seconds")
-    // An ISO 8601 repeating interval without a start: the first run is due now, then every 2 s.
-    var call = try await pulp.schedules.create(repository: "files", importer: "iso_importer", schedule: "PT2S")
+    print("\n== 2. Schedule two syncs, 2 seconds apart")
+    // An ISO 8601 repeating interval without a start: the first run is due now, then every 2 s; `R2` ends
+    // the schedule after two runs (it is disabled when its last run is dispatched).
+    var call = try await pulp.schedules.create(repository: "files", importer: "iso_importer", schedule: "R2/PT2S")
     let deadline = ContinuousClock.now + .seconds(10)
-    while call.totalRunCount < 2 {
-        guard ContinuousClock.now < deadline else { throw PulpError.internalError("the schedule did not run twice") }
-        try await Task.sleep(for: .milliseconds(100))
-        call = try await pulp.schedules.call(call.id, repository: "files", importer: "iso_importer")
-    }
-    // Two runs dispatched: disable the schedule, then wait for the second sync to be in the history.
-    call = try await pulp.schedules.update(call.id, repository: "files", importer: "iso_importer", enabled: false)
     var history: [SyncHistoryEntry] = []
     while history.count < 3 {
         guard ContinuousClock.now < deadline else { throw PulpError.internalError("the scheduled syncs did not end") }
         try await Task.sleep(for: .milliseconds(50))
         history = try await pulp.repositories.history.entries(for: "files", matching: SyncHistoryQuery())
     }
+    call = try await pulp.schedules.call(call.id, repository: "files", importer: "iso_importer")
     print("schedule: \(pulp.schedules.report(call).encoded())")
     // The manual sync and the two scheduled ones, newest first; the feed did not change, so they added nothing.
     for entry in history {
