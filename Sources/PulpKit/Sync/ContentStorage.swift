@@ -75,8 +75,8 @@ public struct ContentStorage: Sendable, Hashable {
     }
 
     /// Moves a checked download from ``incomingDirectory`` into place as the file of `digest`; returns its
-    /// relative path. When that file is already stored the download is discarded instead; when it cannot be
-    /// placed, the download is deleted and the error names the destination.
+    /// relative path. A file of that digest already stored is replaced by the download, whose bytes are the
+    /// same; when it cannot be placed, the download is deleted and the error names the destination.
     public func place(_ incoming: URL, as digest: SHA256Digest) throws(PulpError) -> String {
         let relative = relativePath(for: digest)
         let destination = root.appendingPathComponent(relative).path
