@@ -271,7 +271,7 @@ public final class ScheduleService: Sendable {
     /// A run whose undo fails stays claimed: it is lost, never doubled.
     package func release(_ tokens: [Int]) async {
         let runs = pending.withLock { pending in tokens.compactMap { pending.take(token: $0) } }
-        for run in runs.reversed() where run.undoable {
+        for run in runs.reversed() {
             _ = try? await store.update(run.id) { $0.undoDispatch(run) }
         }
         if !runs.isEmpty { notifyChange() }
@@ -408,15 +408,10 @@ private struct PendingRuns {
         runs.removeValue(forKey: token)
     }
 
-    /// Takes every pending run of a schedule that can be undone, oldest claim first.
+    /// Takes every pending run of a schedule, oldest claim first.
     mutating func take(_ id: ScheduleID) -> [ClaimedRun] {
         guard let tokens = bySchedule.removeValue(forKey: id) else { return [] }
-        return tokens.compactMap { token in
-            // A run that cannot be undone stays pending: it is submitted as claimed.
-            guard let run = runs[token], run.undoable else { return nil }
-            runs[token] = nil
-            return run
-        }
+        return tokens.compactMap { runs.removeValue(forKey: $0) }
     }
 
     /// Takes every pending run of a repository's schedules.

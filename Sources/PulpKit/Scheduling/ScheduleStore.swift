@@ -60,16 +60,12 @@ public protocol ScheduleStore: Sendable {
     /// The earliest time any stored call is due, or `nil` when none ever will be (rule 5).
     func earliestDueTime() async throws -> Date?
 
-    /// Claims up to `limit` calls due at `now` for `scheduler`, recording the dispatch in each (rule 6).
-    func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall]
-
     /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, recording each one's dispatch
     /// at its run's time: its due time, or `now` when that has passed (rule 6).
     ///
     /// `onClaim` is called with the claimed runs inside the claim's transaction, so that no change made
     /// through ``update(_:_:)`` can come between the claim and it: a scheduler holds the runs there, and a
-    /// change applied after the claim finds them held. The default claims only what is due at `now`, for
-    /// stores written before claims could look ahead, and calls `onClaim` after the claim.
+    /// change applied after the claim finds them held.
     func claimDue(
         until horizon: Date,
         at now: Date,
@@ -80,19 +76,10 @@ public protocol ScheduleStore: Sendable {
 }
 
 extension ScheduleStore {
-    /// Claims only the calls due at `now`, whatever `horizon` is: a store without a look-ahead claim.
-    public func claimDue(
-        until horizon: Date,
-        at now: Date,
-        limit: Int,
-        scheduler: String,
-        onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
-    ) async throws -> [ClaimedRun] {
-        // Without the stored calls from before the claim, their previous last run is not known here.
-        let claimed = try await claimDue(at: now, limit: limit, scheduler: scheduler)
-        let runs = claimed.map { ClaimedRun(call: $0, previousRunAt: nil, undoable: false) }
-        onClaim(runs)
-        return runs
+    /// Claims up to `limit` calls due at `now` for `scheduler`, recording the dispatch in each (rule 6): the
+    /// claim with `horizon` equal to `now`.
+    public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
+        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
     }
 }
 
@@ -103,15 +90,11 @@ public struct ClaimedRun: Sendable, Hashable {
     public var call: ScheduledCall
     /// The call's ``ScheduledCall/lastRunAt`` before the claim.
     public var previousRunAt: Date?
-    /// Whether ``ScheduledCall/undoDispatch(_:)`` can take this claim back (the store gave the previous
-    /// last run).
-    public var undoable: Bool
 
     /// Describes a claimed run.
-    public init(call: ScheduledCall, previousRunAt: Date?, undoable: Bool = true) {
+    public init(call: ScheduledCall, previousRunAt: Date?) {
         self.call = call
         self.previousRunAt = previousRunAt
-        self.undoable = undoable
     }
 
     /// The schedule's id.

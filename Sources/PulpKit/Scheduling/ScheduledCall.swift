@@ -260,7 +260,7 @@ extension ScheduledCall {
             default: return false
             }
         }
-        guard run.undoable, id == run.call.id, totalRunCount == run.call.totalRunCount,
+        guard id == run.call.id, totalRunCount == run.call.totalRunCount,
             same(lastRunAt, run.call.lastRunAt)
         else { return false }
         lastRunAt = run.previousRunAt

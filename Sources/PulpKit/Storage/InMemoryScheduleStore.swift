@@ -61,11 +61,6 @@ public final class InMemoryScheduleStore: ScheduleStore {
         table.withLock { $0.earliestDueTime() }
     }
 
-    /// Claims up to `limit` due calls for `scheduler` (rule 6).
-    public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
-        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
-    }
-
     /// Claims up to `limit` calls due at or before `horizon` for `scheduler`, each run at its due time or
     /// `now` (rule 6).
     public func claimDue(

@@ -9,27 +9,12 @@ public final class InMemoryTaskStore: TaskStore {
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
         try TaskStatus.validateNew(tasks)
-        return try table.withLock { table throws(PulpError) in
-            if let duplicate = tasks.first(where: { table.sequences[$0.id] != nil }) {
-                throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.id)", propertyNames: ["task_id"])
-            }
-            return tasks.map { table.insert($0) }
-        }
+        return try table.withLock { table throws(PulpError) in try table.insertNew(tasks, submittedAt: nil) }
     }
 
     /// Inserts checked tasks under one lock, stamped with `clock`'s time once the lock is held.
     public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
-        try table.withLock { table throws(PulpError) in
-            if let duplicate = tasks.first(where: { table.sequences[$0.task.id] != nil }) {
-                throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.task.id)", propertyNames: ["task_id"])
-            }
-            let now = clock.now
-            return tasks.map { prepared in
-                var task = prepared.task
-                task.submitTime = now
-                return table.insert(task)
-            }
-        }
+        try table.withLock { table throws(PulpError) in try table.insertNew(tasks.map(\.task), submittedAt: clock.now) }
     }
 
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
@@ -135,6 +120,18 @@ struct TaskTable {
     var running: Set<Int64> = []
     var workers: [String: Date] = [:]
     var lastSequence: Int64 = 0
+
+    /// Inserts new tasks, each with `submitTime` when given, or none of them when an id is taken (409).
+    mutating func insertNew(_ tasks: [TaskStatus], submittedAt submitTime: Date?) throws(PulpError) -> [TaskStatus] {
+        if let duplicate = tasks.first(where: { sequences[$0.id] != nil }) {
+            throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.id)", propertyNames: ["task_id"])
+        }
+        return tasks.map { task in
+            var task = task
+            if let submitTime { task.submitTime = submitTime }
+            return insert(task)
+        }
+    }
 
     mutating func insert(_ task: TaskStatus) -> TaskStatus {
         var task = task

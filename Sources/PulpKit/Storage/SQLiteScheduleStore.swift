@@ -194,11 +194,6 @@ public final class SQLiteScheduleStore: ScheduleStore {
         }
     }
 
-    /// Claims up to `limit` due calls for `scheduler` in one immediate transaction (rule 6).
-    public func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
-        try await claimDue(until: now, at: now, limit: limit, scheduler: scheduler) { _ in }.map(\.call)
-    }
-
     /// Claims up to `limit` calls due at or before `horizon` for `scheduler` in one immediate transaction,
     /// each run at its due time or `now` (rule 6).
     public func claimDue(

@@ -128,6 +128,9 @@ public final class SQLiteTaskStore: TaskStore {
         ON CONFLICT (id) DO NOTHING
         """
 
+    /// Where `submit_time` is in ``insertSQL``'s bindings.
+    private static let submitTimeBinding = 8
+
     /// Inserts encoded rows in order, each with `submitTime` when given (its own otherwise): one statement
     /// per task and one per reservation, and one look-up per resource of the batch for an existing line.
     private static func insert(
@@ -153,7 +156,7 @@ public final class SQLiteTaskStore: TaskStore {
                 if queued.contains(resource) { blockers += 1 }
             }
             var values = row.values
-            if let submitted { values[8] = submitted }
+            if let submitted { values[submitTimeBinding] = submitted }
             values.append(.int(blockers))
             guard try connection.execute(insertSQL, values) > 0 else {
                 throw PulpError.conflict("Duplicate resource: task_id=\(row.task.id)", propertyNames: ["task_id"])

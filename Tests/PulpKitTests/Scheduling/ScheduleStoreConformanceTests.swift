@@ -38,13 +38,22 @@ struct ScheduleStoreConformanceTests {
                 try await base.deleteCalls(repository: repository)
             }
             func earliestDueTime() async throws -> Date? { try await base.earliestDueTime() }
-            func claimDue(at now: Date, limit: Int, scheduler: String) async throws -> [ScheduledCall] {
+            func claimDue(
+                until horizon: Date,
+                at now: Date,
+                limit: Int,
+                scheduler: String,
+                onClaim: @escaping @Sendable ([ClaimedRun]) -> Void
+            ) async throws -> [ClaimedRun] {
                 var due: [ScheduledCall] = []
                 for repository in ["zoo", "farm", "zo"] {
                     due += try await base.calls(repository: RepositoryID(repository), importer: nil)
-                        .filter { $0.isDue(at: now) }
+                        .filter { $0.isDue(at: max(horizon, now)) }
                 }
-                return Array(due.sorted { $0.nextDue < $1.nextDue }.prefix(limit))
+                let runs = due.sorted { $0.nextDue < $1.nextDue }.prefix(limit)
+                    .map { ClaimedRun(call: $0, previousRunAt: $0.lastRunAt) }
+                onClaim(runs)
+                return runs
             }
         }
         let failure = await #expect(throws: ConformanceFailure.self) {
