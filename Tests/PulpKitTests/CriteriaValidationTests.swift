@@ -65,6 +65,9 @@ struct CriteriaValidationTests {
         (#"{"x": {"$regex": "^(\\w*[a-z]{2,})*x"}}"#, "'$regex' repeats a group that repeats"),
         (#"{"x": {"$regex": "((ab)*c){1,5}"}}"#, "'$regex' repeats a group that repeats ('((ab)*c){1,5}')"),
         (#"{"x": {"$not": "(x|y+)*z"}}"#, "'$not' repeats a group that repeats"),
+        // Found by fuzzing: Foundation on Linux leaks every pattern over 256 UTF-16 units it compiles.
+        (#"{"x": {"$regex": "\#(String(repeating: "a", count: 257))"}}"#, "'$regex' has a regular expression of 257"),
+        (#"{"x": {"$not": "\#(String(repeating: "é", count: 300))"}}"#, "'$not' has a regular expression of 300"),
         (#"{"$and": []}"#, "'$and' needs a non-empty array"),
         (#"{"$or": {}}"#, "'$or' needs a non-empty array"),
         (#"{"$nor": [1]}"#, "'$nor' needs a non-empty array of filter objects"),
@@ -86,6 +89,13 @@ struct CriteriaValidationTests {
         let error = #expect(throws: PulpError.self) { try Criteria(json: value) }
         #expect(error?.propertyNames == ["filters"])
         #expect(error?.message.contains(reason) == true, "\(error?.message ?? "no error")")
+    }
+
+    @Test func acceptsARegularExpressionOfTheLongestLengthAllowed() throws {
+        let pattern = String(repeating: "ab", count: 128)
+        let criteria = try Criteria(json: ["filters": ["x": ["$regex": .string(pattern)]]])
+        #expect(criteria.matches(["x": .string("z" + pattern)]))
+        #expect(!criteria.matches(["x": "ab"]))
     }
 
     @Test(arguments: [

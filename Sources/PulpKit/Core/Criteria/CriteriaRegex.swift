@@ -12,6 +12,11 @@ struct CriteriaRegex: Sendable {
     /// one subject may take before its match is abandoned as not matching.
     static let progressBudget = 50
 
+    /// The longest pattern accepted, in UTF-16 code units. Foundation on Linux (swift-corelibs-foundation)
+    /// leaks a copy of every longer pattern it compiles (about 2 bytes a unit plus a header), so a client
+    /// sending long patterns could grow the process without bound; 256 is where its stack buffer ends.
+    static let maximumPatternLength = 256
+
     /// The pattern as the client sent it.
     let pattern: String
     /// The `$options` letters as the client sent them.
@@ -22,7 +27,8 @@ struct CriteriaRegex: Sendable {
 
     /// Compiles `pattern` with Mongo's `$options` letters `i`, `m`, `s` and `x`.
     ///
-    /// - Throws: a ``CriteriaIssue`` naming `operatorName` for an unknown option or a bad pattern.
+    /// - Throws: a ``CriteriaIssue`` naming `operatorName` for an unknown option, a pattern longer than
+    ///   ``maximumPatternLength`` or a bad pattern.
     init(pattern: String, options: String, operatorName: String) throws(CriteriaIssue) {
         var flags: NSRegularExpression.Options = []
         for letter in options {
@@ -34,6 +40,13 @@ struct CriteriaRegex: Sendable {
             default:
                 throw CriteriaIssue("'$options' has an unknown flag '\(letter)'; only i, m, s and x are supported")
             }
+        }
+        let length = pattern.utf16.count
+        guard length <= Self.maximumPatternLength else {
+            throw CriteriaIssue(
+                "'\(operatorName)' has a regular expression of \(length) characters; "
+                    + "patterns are limited to \(Self.maximumPatternLength)"
+            )
         }
         do {
             expression = try NSRegularExpression(pattern: pattern, options: flags)
