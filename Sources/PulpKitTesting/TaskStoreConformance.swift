@@ -31,6 +31,7 @@ public enum TaskStoreConformance {
         try await cancellation(try await makeStore())
         try await lostWorkers(try await makeStore())
         try await groupsAndRetention(try await makeStore())
+        try await holds(try await makeStore())
     }
 
     private static let start = Date(timeIntervalSince1970: 1_390_860_900)
@@ -186,6 +187,48 @@ public enum TaskStoreConformance {
         let removed = try await store.removeWorker("alive", at: start)
         try expect(Set(names(removed)) == ["behind", "stopping"], rule, "removeWorker ended \(names(removed))")
         try expect(removed.allSatisfy { $0.state == .error }, rule, "removeWorker must end active tasks in error")
+    }
+
+    private static func holds(_ store: any TaskStore) async throws {
+        let rule = "7. holds"
+        let hold = TaskHoldID("hold")
+        let first = try await store.insert([task("first", ["r"])])
+        let held = try await store.insert(
+            [task("held", ["r"]), task("free", ["s"]), task("withdrawn", ["t"])],
+            heldAs: hold,
+            expiringAt: start.addingTimeInterval(60)
+        )
+        let later = try await store.insert([task("later", ["r"]), task("queued", ["t"])])
+        let sequences = (first + held + later).map(\.sequence)
+        try expect(sequences == sequences.sorted() && Set(sequences).count == 6, rule, "sequences \(sequences)")
+        try await expectRefusal(rule, "a hold already stored") {
+            _ = try await store.insert([task("again")], heldAs: hold, expiringAt: start)
+        }
+        try expect(try await store.task(held[1].id) == nil, rule, "a held task must not be read")
+        let listed = names(try await store.tasks(inGroup: nil))
+        try expect(listed == ["first", "later", "queued"], rule, "listed \(listed) while tasks were held")
+        try expect(try await store.cancel(held[1].id, at: start) == nil, rule, "a held task must not be cancelled")
+        try await store.heartbeat(worker: "w", at: start.addingTimeInterval(1_000))
+        let claimed = try await store.claim(worker: "w", limit: 10, at: start)
+        try expect(names(claimed) == ["first"], rule, "claimed \(names(claimed)): held tasks keep their places")
+        // Withdrawn: a held task and an unknown id; kept: a task that was never held.
+        let gone = try await store.release([hold], withdrawing: [held[2].id, TaskID("unknown"), first[0].id])
+        try expect(gone == [held[2].id, TaskID("unknown")], rule, "withdrawn \(gone.map(\.rawValue).sorted())")
+        try expect(try await store.task(held[2].id) == nil, rule, "a withdrawn task must be deleted")
+        let released = try await store.claim(worker: "w", limit: 10, at: start)
+        try expect(names(released) == ["free", "queued"], rule, "claimed \(names(released)) after the release")
+        let kept = try await store.release([hold], withdrawing: [held[0].id])
+        try expect(kept.isEmpty, rule, "a released task must not be withdrawn")
+        try expect(try await store.task(held[0].id)?.submitTime == start, rule, "a released task must be read")
+        _ = try await store.finish([TaskCompletion(id: first[0].id, outcome: .finished(result: nil))], at: start)
+        try expect(names(try await store.claim(worker: "w", limit: 10, at: start)) == ["held"], rule, "in line")
+        // A hold nobody releases ends when lost workers are recovered after it expires.
+        let orphan = try await store.insert([task("orphan")], heldAs: "lost", expiringAt: start.addingTimeInterval(30))
+        _ = try await store.recoverLostWorkers(heartbeatBefore: start, at: start.addingTimeInterval(29))
+        try expect(try await store.task(orphan[0].id) == nil, rule, "a hold must last until it expires")
+        _ = try await store.recoverLostWorkers(heartbeatBefore: start, at: start.addingTimeInterval(30))
+        try expect(try await store.task(orphan[0].id) != nil, rule, "an expired hold must end on recovery")
+        try expect(names(try await store.claim(worker: "w", limit: 10, at: start)) == ["orphan"], rule, "orphan")
     }
 
     private static func groupsAndRetention(_ store: any TaskStore) async throws {

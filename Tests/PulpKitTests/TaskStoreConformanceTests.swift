@@ -31,6 +31,16 @@ struct TaskStoreConformanceTests {
                     }
                 )
             }
+            func insert(
+                _ tasks: [TaskStatus],
+                heldAs hold: TaskHoldID,
+                expiringAt expiry: Date
+            ) async throws -> [TaskStatus] {
+                try await base.insert(tasks, heldAs: hold, expiringAt: expiry)
+            }
+            func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) async throws -> Set<TaskID> {
+                try await base.release(holds, withdrawing: withdrawing)
+            }
             func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
                 try await base.claim(worker: worker, limit: limit, at: now)
             }

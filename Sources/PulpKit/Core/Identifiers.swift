@@ -62,6 +62,12 @@ public struct TaskGroupID: PulpIdentifier {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
+/// Identifies a hold: tasks stored ahead of their submission (see ``TaskStore``'s rule 7).
+public struct TaskHoldID: PulpIdentifier {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
 /// Identifies a scheduled call.
 public struct ScheduleID: PulpIdentifier {
     public let rawValue: String

@@ -37,6 +37,9 @@ public final class ScheduleService: Sendable {
     private let listeners = PulpMutex(ChangeListeners())
     /// Runs this service's schedulers claimed ahead of their due time and have not submitted yet.
     private let pending = PulpMutex(PendingRuns())
+    /// Held by a scheduler from a claim until the claimed runs' tasks are held, and by a change while it
+    /// voids runs: so a change finds each pending run with its held task, or not at all.
+    private let pendingGate = AsyncSemaphore(permits: 1)
 
     /// Creates the service and subscribes it to repository deletions and task completions.
     ///
@@ -111,17 +114,25 @@ public final class ScheduleService: Sendable {
         try Self.refuseUnsupportedKeys(in: body, allowed: Self.updatableKeys)
         let record = try await existingImporter(repository, importer)
         let fields = try validate(body, creating: false, importer: record)
-        let now = clock.now
-        let pending = self.pending
-        let call = try await store.update(id) { call in
-            guard call.repositoryID == repository, call.importerID == importer else { throw ScheduledCall.missing(id) }
+        // Found first, so that a request naming another importer's schedule voids none of its runs.
+        _ = try await call(id, repository: repository, importer: importer)
+        let call = try await exclusively {
             // Runs claimed ahead and not yet submitted are voided: the change applies as if made before their claim.
-            for run in pending.withLock({ $0.take(id) }).reversed() { call.undoDispatch(run) }
-            if let schedule = fields.schedule { call.reschedule(schedule.text, interval: schedule.interval, at: now) }
-            if let overrideConfig = fields.overrideConfig { call.overrideConfig = overrideConfig }
-            if let failureThreshold = fields.failureThreshold { call.failureThreshold = failureThreshold }
-            if let enabled = fields.enabled { call.enabled = enabled }
-            call.lastUpdated = now
+            let voided = try await voidPendingRuns(of: id)
+            let now = clock.now
+            return try await store.update(id) { call in
+                guard call.repositoryID == repository, call.importerID == importer else {
+                    throw ScheduledCall.missing(id)
+                }
+                for run in voided.reversed() { call.undoDispatch(run) }
+                if let schedule = fields.schedule {
+                    call.reschedule(schedule.text, interval: schedule.interval, at: now)
+                }
+                if let overrideConfig = fields.overrideConfig { call.overrideConfig = overrideConfig }
+                if let failureThreshold = fields.failureThreshold { call.failureThreshold = failureThreshold }
+                if let enabled = fields.enabled { call.enabled = enabled }
+                call.lastUpdated = now
+            }
         }
         notifyChange()
         return call
@@ -132,8 +143,12 @@ public final class ScheduleService: Sendable {
     /// - Throws: 404 for an unknown repository, importer or schedule, or a schedule of another importer.
     public func delete(_ id: ScheduleID, repository: RepositoryID, importer: String) async throws {
         _ = try await call(id, repository: repository, importer: importer)
-        guard try await store.delete(id) else { throw ScheduledCall.missing(id) }
-        _ = pending.withLock { $0.take(id) }
+        try await exclusively {
+            guard try await store.delete(id) else { throw ScheduledCall.missing(id) }
+            // Nothing to undo: withdrawing the runs' tasks now only spares a crash from running them later
+            // (the scheduler withdraws them anyway when they fall due).
+            _ = try? await voidPendingRuns(of: id)
+        }
         notifyChange()
     }
 
@@ -212,17 +227,23 @@ public final class ScheduleService: Sendable {
     /// when the schedule no longer exists.
     @discardableResult
     public func recordOutcome(of id: ScheduleID, succeeded: Bool) async throws -> ScheduledCall? {
-        let now = clock.now
-        let pending = self.pending
         do {
-            return try await store.update(id) { call in
-                var outcome = call
-                outcome.recordOutcome(succeeded: succeeded, at: now)
-                // A failure that disables the schedule voids the runs claimed ahead that are not yet submitted.
-                if call.enabled, !outcome.enabled {
-                    for run in pending.withLock({ $0.take(id) }).reversed() { call.undoDispatch(run) }
+            return try await exclusively {
+                // A failure that disables the schedule voids the runs claimed ahead that are not yet submitted,
+                // undone before the outcome is recorded (undoing a run that used up the schedule's last run
+                // re-enables it). If the schedule changes meanwhile, the runs are voided or kept needlessly:
+                // either way each slot runs once.
+                var voided: [ClaimedRun] = []
+                if !succeeded, let current = try await store.call(id) {
+                    var outcome = current
+                    outcome.recordOutcome(succeeded: false, at: clock.now)
+                    if current.enabled, !outcome.enabled { voided = try await voidPendingRuns(of: id) }
                 }
-                call.recordOutcome(succeeded: succeeded, at: now)
+                let now = clock.now
+                return try await store.update(id) { [voided] call in
+                    for run in voided.reversed() { call.undoDispatch(run) }
+                    call.recordOutcome(succeeded: succeeded, at: now)
+                }
             }
         } catch let error as PulpError where error.code == .missingResource {
             return nil
@@ -253,28 +274,60 @@ public final class ScheduleService: Sendable {
 
     // MARK: - Runs claimed ahead
 
+    /// Runs `body` alone among the calls that claim runs ahead or void them: a scheduler holds this from
+    /// a claim until the claimed runs' tasks are held (``attachTasks(_:)``), a change while it voids runs.
+    package func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+        try await pendingGate.acquire()
+        defer { pendingGate.release() }
+        return try await body()
+    }
+
     /// Records runs a scheduler claimed ahead of their due time; returns a token for each, to submit them
-    /// with ``takePending(_:)`` or to give them back with ``release(_:)``. Until then, a change of a run's
-    /// schedule (update, deletion, a failure that disables it) voids the run and undoes its claim.
+    /// with ``takePending(_:)`` or to give them back with ``giveBack(_:withdrawing:holds:)``. Until then, a
+    /// change of a run's schedule (update, deletion, a failure that disables it) voids the run: its held
+    /// task is withdrawn, then its claim undone.
     package func holdPending(_ runs: [ClaimedRun]) -> [Int] {
         pending.withLock { pending in runs.map { pending.hold($0) } }
     }
 
+    /// Records the held task of each pending run (by token), before the scheduler leaves ``exclusively(_:)``.
+    package func attachTasks(_ tasks: [(token: Int, task: TaskID)]) {
+        pending.withLock { pending in
+            for (token, task) in tasks { pending.attach(task, to: token) }
+        }
+    }
+
     /// Takes the runs of `tokens` that are still pending (not voided by a change): the scheduler submits
-    /// exactly those. Returns whether each one was.
+    /// exactly those, and withdraws the others' tasks. Returns whether each one was.
     package func takePending(_ tokens: [Int]) -> [Bool] {
         pending.withLock { pending in tokens.map { pending.take(token: $0) != nil } }
     }
 
-    /// Gives back runs claimed ahead that will not be submitted (their scheduler stops): each one still
-    /// pending has its claim undone in the store, newest first, so that it is due again for any scheduler.
-    /// A run whose undo fails stays claimed: it is lost, never doubled.
-    package func release(_ tokens: [Int]) async {
+    /// Gives back runs claimed ahead that will not be submitted (their scheduler stops): withdraws `tasks`
+    /// (the runs' held tasks) and ends `holds`, then undoes the claim of each run still pending whose task
+    /// is gone, newest first, so that it is due again for any scheduler. Returns how many were undone.
+    ///
+    /// A run whose task cannot be withdrawn keeps its claim: its hold expires and it runs late, never twice.
+    package func giveBack(_ tokens: [Int], withdrawing tasks: [TaskID], holds: [TaskHoldID]) async -> Int {
         let runs = pending.withLock { pending in tokens.compactMap { pending.take(token: $0) } }
-        for run in runs.reversed() {
-            _ = try? await store.update(run.id) { $0.undoDispatch(run) }
+        let gone = (try? await sync.dispatcher.release(holds, withdrawing: tasks)) ?? []
+        var undone = 0
+        for run in runs.reversed() where run.task.map(gone.contains) ?? true {
+            if (try? await store.update(run.run.id) { $0.undoDispatch(run.run) }) != nil { undone += 1 }
         }
-        if !runs.isEmpty { notifyChange() }
+        if undone > 0 { notifyChange() }
+        return undone
+    }
+
+    /// Voids the pending runs of schedule `id`: takes them and withdraws their held tasks. Returns the runs
+    /// whose tasks are gone, for the caller to undo their claims in its change's transaction (newest
+    /// first); a run whose task had already been submitted keeps its claim. Call it inside
+    /// ``exclusively(_:)``.
+    private func voidPendingRuns(of id: ScheduleID) async throws -> [ClaimedRun] {
+        let runs = pending.withLock { $0.take(id) }
+        guard !runs.isEmpty else { return [] }
+        let gone = try await sync.dispatcher.release([], withdrawing: runs.compactMap(\.task))
+        return runs.filter { $0.task.map(gone.contains) ?? true }.map(\.run)
     }
 
     // MARK: - Change notification
@@ -385,16 +438,22 @@ private struct ChangeListeners {
     mutating func remove(_ token: Int) { listeners[token] = nil }
 }
 
+/// A run claimed ahead and not yet submitted, with its held task once there is one.
+private struct PendingRun {
+    var run: ClaimedRun
+    var task: TaskID?
+}
+
 /// The runs claimed ahead and not yet submitted, by token and by schedule.
 private struct PendingRuns {
-    private var runs: [Int: ClaimedRun] = [:]
+    private var runs: [Int: PendingRun] = [:]
     /// Each schedule's tokens, oldest claim first.
     private var bySchedule: [ScheduleID: [Int]] = [:]
     private var nextToken = 0
 
     mutating func hold(_ run: ClaimedRun) -> Int {
         nextToken += 1
-        runs[nextToken] = run
+        runs[nextToken] = PendingRun(run: run)
         // Tokens taken since the schedule's last claim are dropped here, so the index stays one entry or so
         // per schedule, and taking a token (on the submit path) touches one dictionary only.
         let runs = self.runs
@@ -403,20 +462,24 @@ private struct PendingRuns {
         return nextToken
     }
 
+    mutating func attach(_ task: TaskID, to token: Int) {
+        runs[token]?.task = task
+    }
+
     /// Takes one run, `nil` when it is not pending.
-    mutating func take(token: Int) -> ClaimedRun? {
+    mutating func take(token: Int) -> PendingRun? {
         runs.removeValue(forKey: token)
     }
 
     /// Takes every pending run of a schedule, oldest claim first.
-    mutating func take(_ id: ScheduleID) -> [ClaimedRun] {
+    mutating func take(_ id: ScheduleID) -> [PendingRun] {
         guard let tokens = bySchedule.removeValue(forKey: id) else { return [] }
         return tokens.compactMap { runs.removeValue(forKey: $0) }
     }
 
     /// Takes every pending run of a repository's schedules.
-    mutating func take(repository: RepositoryID) -> [ClaimedRun] {
-        let ids = Set(runs.values.filter { $0.call.repositoryID == repository }.map(\.id))
+    mutating func take(repository: RepositoryID) -> [PendingRun] {
+        let ids = Set(runs.values.filter { $0.run.call.repositoryID == repository }.map(\.run.id))
         return ids.flatMap { take($0) }
     }
 }

@@ -15,12 +15,15 @@ public struct SchedulerConfiguration: Sendable {
     public var refreshInterval: Duration?
     /// The first wait after the store failed; it doubles on each further failure, up to 30 s.
     public var retryDelay: Duration
-    /// How long before their due time runs are claimed and made ready, so that at the due time only their
-    /// submission is left (one cheap store write); `.zero` claims runs when they are due.
+    /// How long before their due time runs are claimed and their sync tasks stored, held back from
+    /// workers, so that at the due time only the release of the hold is left (one small store write
+    /// whatever the number of runs); `.zero` claims runs when they are due.
     ///
     /// A run claimed ahead is submitted at its due time, never before, unless its schedule is changed,
-    /// disabled or deleted in the meantime: then the claim is undone and the change applies as if it had
-    /// been made before the claim. A process that dies in this window loses the runs it had claimed.
+    /// disabled or deleted through the service in the meantime: then its task is withdrawn, its claim
+    /// undone, and the change applies as if it had been made before the claim. If the process dies in
+    /// this window, the held tasks are released once the dispatcher's worker timeout has passed since their
+    /// due time: the runs are late, neither lost nor doubled.
     public var leadTime: Duration
 
     /// Creates a configuration; every value has a default.
@@ -70,7 +73,8 @@ public struct SchedulerStatistics: Sendable, Hashable {
     /// Runs claimed ahead that were not submitted because their schedule changed, was disabled or was
     /// deleted before their due time.
     public var voidedRuns = 0
-    /// Runs claimed ahead whose claims were undone because the scheduler stopped before their due time.
+    /// Runs claimed ahead that were given back (their tasks withdrawn, their claims undone) because the
+    /// scheduler stopped before their due time.
     public var releasedRuns = 0
 
     /// Creates empty statistics.
@@ -85,14 +89,14 @@ package struct SchedulerPause: Sendable, Hashable {
     package var deadline: Date?
 }
 
-/// One submission of due runs: what the lateness benchmark reads.
+/// One submission of due runs, the release of their held tasks: what the lateness benchmark reads.
 package struct SchedulerSubmission: Sendable, Hashable {
     /// The latest due time among the runs.
     package var dueTime: Date
-    /// When the submission began and when the store had the tasks.
+    /// When the release began, and when it had committed: from then on workers and reads see the tasks.
     package var started: Date
-    package var stored: Date
-    /// How many tasks it stored.
+    package var released: Date
+    /// How many tasks it released.
     package var count: Int
 }
 
@@ -105,13 +109,14 @@ package struct SchedulerSubmission: Sendable, Hashable {
 /// reserves its repository, so a run never overlaps another sync of it; the service counts the
 /// outcomes. With nothing due it sleeps until a change, never polling. It stops when cancelled.
 ///
-/// Runs are claimed ``SchedulerConfiguration/leadTime`` ahead of their due time and made ready (task ids,
-/// arguments, checked rows), then submitted at their due time in one store write per due time. A run is
-/// claimed before it is dispatched, as Pulp persists `last_run_at` before sending: a process that dies
-/// between the two loses that run (at most once per slot, never twice). A change to a schedule made
-/// through the service before its claimed run is submitted voids the run and undoes its claim. A dispatch
-/// that is refused (for example, an `override_config` the importer's configuration no longer accepts)
-/// counts as a failure of the schedule; a schedule whose repository or importer is gone is deleted.
+/// Runs are claimed ``SchedulerConfiguration/leadTime`` ahead of their due time and their sync tasks stored
+/// at once, held back from workers and reads (``TaskDispatcher/hold(_:forSubmissionAt:)``); at the due time
+/// one small store write releases them all. A run is claimed before its task is stored, as Pulp persists
+/// `last_run_at` before sending: a process that dies between the two loses that run (at most once per slot,
+/// never twice). A change to a schedule made through the service before its claimed run is submitted
+/// voids the run: its task is withdrawn and its claim undone. A dispatch that is refused (for example, an
+/// `override_config` the importer's configuration no longer accepts) counts as a failure of the schedule;
+/// a schedule whose repository or importer is gone is deleted.
 public final class Scheduler: Sendable {
     /// The schedules, their store and clock, and the sync service that dispatches runs.
     public let service: ScheduleService
@@ -130,12 +135,15 @@ public final class Scheduler: Sendable {
         var submissions: [SchedulerSubmission] = []
     }
 
-    /// A claimed run made ready: its sync task prepared, its claim held by the service under `token`.
+    /// A claimed run made ready: its sync task held, its claim kept pending by the service under `token`.
     private struct ReadyRun: Sendable {
         var token: Int
         var dueTime: Date
-        var task: PreparedTask
         var id: ScheduleID
+        var task: TaskID
+        var hold: TaskHoldID
+        /// `nil` until the service hands the run over at its due time; then whether a change voided it.
+        var voided: Bool?
     }
 
     /// Creates a scheduler of `service`'s schedules; start it with ``run()``.
@@ -188,7 +196,7 @@ public final class Scheduler: Sendable {
             var deadline: Date?
             do {
                 try await claimAndPrepare(&ready)
-                await submitDue(&ready)
+                try await submitDue(&ready)
                 let lead = Self.seconds(configuration.leadTime)
                 deadline = try await service.store.earliestDueTime().map { $0.addingTimeInterval(-lead) }
                 if let first = ready.first?.dueTime { deadline = min(deadline ?? first, first) }
@@ -208,9 +216,15 @@ public final class Scheduler: Sendable {
             announce(SchedulerPause(pass: pass, deadline: deadline))
             await pause(until: deadline)
         }
-        await submitDue(&ready)
-        state.withLock { $0.statistics.releasedRuns += ready.count }
-        await service.release(ready.map(\.token))
+        try? await submitDue(&ready)
+        // Runs not yet due are given back; due ones whose release failed run when their holds expire.
+        let notDue = ready.filter { $0.voided == nil }
+        let undone = await service.giveBack(
+            notDue.map(\.token),
+            withdrawing: notDue.map(\.task),
+            holds: Self.holds(of: notDue[...])
+        )
+        state.withLock { $0.statistics.releasedRuns += undone }
     }
 
     /// Returns the first pause of the loop after pass `pass` (0 for the first), once the loop is in it;
@@ -229,24 +243,36 @@ public final class Scheduler: Sendable {
 
     // MARK: - Loop
 
-    /// Claims the runs due within the lead time, batch after batch, and makes each batch ready; runs that
-    /// fall due meanwhile are submitted between batches.
+    /// Claims the runs due within the lead time, batch after batch, and holds each batch's tasks; runs that
+    /// fall due meanwhile are released between batches. Refused runs count as failures of their schedules
+    /// once the batches are done.
     ///
     /// The first batch is small, so the first runs of a burst are ready at once; batches then double up to
     /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
-    /// made ready. Every claimed run is made ready, even when the loop is cancelled meanwhile.
+    /// held. Every claimed run is made ready, even when the loop is cancelled meanwhile. Changes that void
+    /// runs wait until the batches are done (``ScheduleService/exclusively(_:)``).
     private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws {
-        var limit = min(16, configuration.claimBatchSize)
-        var claimed = try await claim(limit: limit)
-        while !claimed.isEmpty {
-            let more = claimed.count == limit && !Task.isCancelled
-            limit = min(limit * 2, configuration.claimBatchSize)
-            let nextLimit = limit
-            async let next = more ? claim(limit: nextLimit) : []
-            await prepare(claimed, into: &ready)
-            await submitDue(&ready)
-            claimed = try await next
+        var refused: [ScheduleID] = []
+        defer { state.withLock { [count = refused.count] in $0.statistics.failedDispatches += count } }
+        do {
+            try await service.exclusively {
+                var limit = min(16, configuration.claimBatchSize)
+                var claimed = try await claim(limit: limit)
+                while !claimed.isEmpty {
+                    let more = claimed.count == limit && !Task.isCancelled
+                    limit = min(limit * 2, configuration.claimBatchSize)
+                    let nextLimit = limit
+                    async let next = more ? claim(limit: nextLimit) : []
+                    refused += await prepare(claimed, into: &ready)
+                    try await submitDue(&ready)
+                    claimed = try await next
+                }
+            }
+        } catch {
+            for id in refused { _ = try? await service.recordOutcome(of: id, succeeded: false) }
+            throw error
         }
+        for id in refused { _ = try? await service.recordOutcome(of: id, succeeded: false) }
     }
 
     /// Claims up to `limit` runs due within the lead time; each is held by the service, under the token
@@ -273,11 +299,13 @@ public final class Scheduler: Sendable {
         }
     }
 
-    /// Makes claimed runs ready: checks each as a sync of its repository and prepares its task. A refusal
-    /// counts as a failure of its schedule, and a schedule whose repository or importer is gone is deleted.
-    private func prepare(_ runs: [(run: ClaimedRun, token: Int)], into ready: inout [ReadyRun]) async {
+    /// Makes claimed runs ready: checks each as a sync of its repository and holds its task, one hold per
+    /// due time. Returns the schedules whose runs were refused, to count as failures; a schedule whose
+    /// repository or importer is gone is deleted.
+    private func prepare(_ runs: [(run: ClaimedRun, token: Int)], into ready: inout [ReadyRun]) async -> [ScheduleID] {
         let requests = await service.sync.scheduledRequests(runs.map(\.run.call))
         var accepted: [(run: ClaimedRun, token: Int, request: TaskRequest)] = []
+        var refused: [ScheduleID] = []
         for (entry, request) in zip(runs, requests) {
             switch request {
             case .success(let request):
@@ -286,90 +314,81 @@ public final class Scheduler: Sendable {
                 _ = service.takePending([entry.token])
                 await removeOrphan(entry.run.call)
             case .failure:
-                await refuse(entry.run.id, token: entry.token)
+                _ = service.takePending([entry.token])
+                refused.append(entry.run.id)
             }
         }
         let dispatcher = service.sync.dispatcher
         var added: [ReadyRun] = []
-        if let tasks = try? dispatcher.prepare(accepted.map(\.request)) {
-            added = zip(accepted, tasks).map { entry, task in
-                ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
+        var start = 0
+        while start < accepted.count {
+            // One hold per due time: the runs of a claim come in due order, so each due time is one stretch.
+            let dueTime = accepted[start].run.dueTime
+            var end = start + 1
+            while end < accepted.count, accepted[end].run.dueTime == dueTime { end += 1 }
+            let group = accepted[start..<end]
+            start = end
+            func ready(_ entry: (run: ClaimedRun, token: Int, request: TaskRequest), _ task: TaskID, _ hold: TaskHold) {
+                added.append(
+                    ReadyRun(token: entry.token, dueTime: dueTime, id: entry.run.id, task: task, hold: hold.id)
+                )
             }
-        } else {
+            if let hold = try? await dispatcher.hold(group.map(\.request), forSubmissionAt: dueTime) {
+                for (entry, task) in zip(group, hold.tasks) { ready(entry, task, hold) }
+                continue
+            }
             // Each was checked above, so this is rare: each then gets its own answer.
-            for entry in accepted {
-                if let task = try? dispatcher.prepare([entry.request]).first {
-                    added.append(
-                        ReadyRun(token: entry.token, dueTime: entry.run.dueTime, task: task, id: entry.run.id)
-                    )
+            for entry in group {
+                if let hold = try? await dispatcher.hold([entry.request], forSubmissionAt: dueTime) {
+                    ready(entry, hold.tasks[0], hold)
                 } else {
-                    await refuse(entry.run.id, token: entry.token)
+                    _ = service.takePending([entry.token])
+                    refused.append(entry.run.id)
                 }
             }
         }
+        service.attachTasks(added.map { ($0.token, $0.task) })
         let sorted = ready.last.map { last in added.allSatisfy { $0.dueTime >= last.dueTime } } ?? true
         ready += added
         if !sorted { ready.sort { $0.dueTime < $1.dueTime } }
+        return refused
     }
 
-    /// Submits the ready runs that are due, in one store write: those the service still holds (a change
-    /// voided the others). A submission the store refuses is retried run by run; a run that still fails
-    /// counts as a failure of its schedule.
-    private func submitDue(_ ready: inout [ReadyRun]) async {
+    /// Releases the held tasks of the ready runs that are due, in one store write that first withdraws the
+    /// tasks of runs a change voided. A release the store refuses is retried on the next pass; should it
+    /// never succeed, the holds expire and their runs are late.
+    private func submitDue(_ ready: inout [ReadyRun]) async throws {
         let now = clock.now
         var count = 0
         while count < ready.count, ready[count].dueTime <= now { count += 1 }
         guard count > 0 else { return }
-        // One pass, one copy of each task: this is the work left after the due time.
-        let held = service.takePending(ready[..<count].map(\.token))
-        var tasks: [PreparedTask] = []
-        var calls: [ScheduleID] = []
-        tasks.reserveCapacity(count)
-        calls.reserveCapacity(count)
-        for index in 0..<count where held[index] {
-            tasks.append(ready[index].task)
-            calls.append(ready[index].id)
+        // The service hands each run over once; a retried release reuses the answers.
+        let unasked = (0..<count).filter { ready[$0].voided == nil }
+        for (index, pending) in zip(unasked, service.takePending(unasked.map { ready[$0].token })) {
+            ready[index].voided = !pending
         }
-        let dueTime = ready[count - 1].dueTime
-        state.withLock { [voided = count - tasks.count] in $0.statistics.voidedRuns += voided }
-        guard !tasks.isEmpty else {
-            ready.removeFirst(count)
-            return
-        }
-        let dispatcher = service.sync.dispatcher
-        var dispatched = 0
-        do {
-            dispatched = try await dispatcher.submit(tasks).count
-            // Released after the submission, not before it.
-            ready.removeFirst(count)
-        } catch {
-            ready.removeFirst(count)
-            for (task, id) in zip(tasks, calls) {
-                if (try? await dispatcher.submit([task])) != nil {
-                    dispatched += 1
-                } else {
-                    await refuse(id, token: nil)
-                }
-            }
-        }
+        let due = ready[..<count]
+        let withdrawn = due.filter { $0.voided == true }.map(\.task)
+        _ = try await service.sync.dispatcher.release(Self.holds(of: due), withdrawing: withdrawn)
         let submission = SchedulerSubmission(
-            dueTime: dueTime,
+            dueTime: ready[count - 1].dueTime,
             started: now,
-            stored: clock.now,
-            count: dispatched
+            released: clock.now,
+            count: count - withdrawn.count
         )
-        state.withLock { [dispatched] state in
-            state.statistics.dispatched += dispatched
+        ready.removeFirst(count)
+        state.withLock { state in
+            state.statistics.dispatched += submission.count
+            state.statistics.voidedRuns += withdrawn.count
             state.submissions.append(submission)
             if state.submissions.count > 1_024 { state.submissions.removeFirst(512) }
         }
     }
 
-    /// Counts a claimed run whose dispatch was refused as a failure of its schedule (no longer held).
-    private func refuse(_ id: ScheduleID, token: Int?) async {
-        if let token { _ = service.takePending([token]) }
-        state.withLock { $0.statistics.failedDispatches += 1 }
-        _ = try? await service.recordOutcome(of: id, succeeded: false)
+    /// The holds of `runs`, each once, in order.
+    private static func holds(of runs: ArraySlice<ReadyRun>) -> [TaskHoldID] {
+        var seen: Set<TaskHoldID> = []
+        return runs.map(\.hold).filter { seen.insert($0).inserted }
     }
 
     private func removeOrphan(_ call: ScheduledCall) async {

@@ -9,12 +9,20 @@ public final class InMemoryTaskStore: TaskStore {
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
         try TaskStatus.validateNew(tasks)
-        return try table.withLock { table throws(PulpError) in try table.insertNew(tasks, submittedAt: nil) }
+        return try table.withLock { table throws(PulpError) in try table.insertNew(tasks, hold: nil) }
     }
 
-    /// Inserts checked tasks under one lock, stamped with `clock`'s time once the lock is held.
-    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
-        try table.withLock { table throws(PulpError) in try table.insertNew(tasks.map(\.task), submittedAt: clock.now) }
+    public func insert(
+        _ tasks: [TaskStatus],
+        heldAs hold: TaskHoldID,
+        expiringAt expiry: Date
+    ) async throws -> [TaskStatus] {
+        try TaskStatus.validateNew(tasks)
+        return try table.withLock { table throws(PulpError) in try table.insertNew(tasks, hold: (hold, expiry)) }
+    }
+
+    public func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) async throws -> Set<TaskID> {
+        table.withLock { $0.release(holds, withdrawing: withdrawing) }
     }
 
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
@@ -50,25 +58,22 @@ public final class InMemoryTaskStore: TaskStore {
 
     public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
         table.withLock { table in
-            table.tasks.values.filter { $0.groupID == group }.sorted { $0.sequence < $1.sequence }
-                .compactMap { table.cancel($0.id, at: now) }
+            table.visible { $0.groupID == group }.compactMap { table.cancel($0.id, at: now) }
         }
     }
 
     public func task(_ id: TaskID) async throws -> TaskStatus? {
-        table.withLock { table in table.sequences[id].flatMap { table.tasks[$0] } }
+        table.withLock { $0.visibleTask(id) }
     }
 
     public func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus] {
-        table.withLock { table in
-            table.tasks.values.filter { group == nil || $0.groupID == group }.sorted { $0.sequence < $1.sequence }
-        }
+        table.withLock { table in table.visible { group == nil || $0.groupID == group } }
     }
 
     public func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary {
         table.withLock { table in
             var counts: [TaskState: Int] = [:]
-            for task in table.tasks.values where task.groupID == group { counts[task.state, default: 0] += 1 }
+            for task in table.visible(where: { $0.groupID == group }) { counts[task.state, default: 0] += 1 }
             return TaskGroupSummary(counts: counts)
         }
     }
@@ -110,7 +115,8 @@ public final class InMemoryTaskStore: TaskStore {
 ///
 /// Each resource has a FIFO of the active tasks that reserve it, in sequence order. A waiting task's
 /// `blockers` counts the resources whose FIFO it is not at the head of; it is runnable at zero, and
-/// runnable tasks wait in `ready` in sequence order.
+/// runnable tasks wait in `ready` in sequence order. A held task is in its lines but neither in `ready`
+/// nor seen by reads until its hold ends.
 struct TaskTable {
     var tasks: [Int64: TaskStatus] = [:]
     var sequences: [TaskID: Int64] = [:]
@@ -120,20 +126,30 @@ struct TaskTable {
     var running: Set<Int64> = []
     var workers: [String: Date] = [:]
     var lastSequence: Int64 = 0
+    /// The holds not yet ended: their tasks, in sequence order, and when they expire.
+    var holds: [TaskHoldID: (sequences: [Int64], expiry: Date)] = [:]
+    /// The hold of each held task.
+    var heldBy: [Int64: TaskHoldID] = [:]
 
-    /// Inserts new tasks, each with `submitTime` when given, or none of them when an id is taken (409).
-    mutating func insertNew(_ tasks: [TaskStatus], submittedAt submitTime: Date?) throws(PulpError) -> [TaskStatus] {
+    /// Inserts new tasks, held under `hold` when given, or none of them when an id or the hold is taken (409).
+    mutating func insertNew(
+        _ tasks: [TaskStatus],
+        hold: (id: TaskHoldID, expiry: Date)?
+    ) throws(PulpError) -> [TaskStatus] {
         if let duplicate = tasks.first(where: { sequences[$0.id] != nil }) {
             throw PulpError.conflict("Duplicate resource: task_id=\(duplicate.id)", propertyNames: ["task_id"])
         }
-        return tasks.map { task in
-            var task = task
-            if let submitTime { task.submitTime = submitTime }
-            return insert(task)
+        guard let hold else { return tasks.map { insert($0, held: false) } }
+        if holds[hold.id] != nil {
+            throw PulpError.conflict("Duplicate resource: hold=\(hold.id)", propertyNames: ["hold"])
         }
+        let stored = tasks.map { insert($0, held: true) }
+        for task in stored { heldBy[task.sequence] = hold.id }
+        holds[hold.id] = (stored.map(\.sequence), hold.expiry)
+        return stored
     }
 
-    mutating func insert(_ task: TaskStatus) -> TaskStatus {
+    private mutating func insert(_ task: TaskStatus, held: Bool) -> TaskStatus {
         var task = task
         lastSequence += 1
         task.sequence = lastSequence
@@ -144,12 +160,48 @@ struct TaskTable {
         }
         tasks[task.sequence] = task
         sequences[task.id] = task.sequence
-        if count == 0 {
-            ready.append(task.sequence)  // the newest sequence: `ready` stays sorted
-        } else {
+        if count > 0 {
             blockers[task.sequence] = count
+        } else if !held {
+            ready.append(task.sequence)  // the newest sequence: `ready` stays sorted
         }
         return task
+    }
+
+    /// A task that is not held, or `nil`.
+    func visibleTask(_ id: TaskID) -> TaskStatus? {
+        guard let sequence = sequences[id], heldBy[sequence] == nil else { return nil }
+        return tasks[sequence]
+    }
+
+    /// The tasks that are not held and match, in sequence order.
+    func visible(where matches: (TaskStatus) -> Bool) -> [TaskStatus] {
+        tasks.values.filter { heldBy[$0.sequence] == nil && matches($0) }.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// Deletes the held tasks of `withdrawing`, then ends `holds`: their other tasks join the queue.
+    /// Returns the ids of `withdrawing` no longer stored.
+    mutating func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) -> Set<TaskID> {
+        var gone: Set<TaskID> = []
+        for id in withdrawing {
+            guard let sequence = sequences[id] else {
+                gone.insert(id)
+                continue
+            }
+            guard heldBy.removeValue(forKey: sequence) != nil, let task = tasks.removeValue(forKey: sequence) else {
+                continue
+            }
+            sequences.removeValue(forKey: id)
+            release(task)
+            gone.insert(id)
+        }
+        for hold in holds {
+            guard let ended = self.holds.removeValue(forKey: hold) else { continue }
+            for sequence in ended.sequences where heldBy.removeValue(forKey: sequence) != nil {
+                if blockers[sequence] == nil { ready.insert(sequence) }
+            }
+        }
+        return gone
     }
 
     mutating func claim(worker: String, limit: Int, at now: Date) -> [TaskStatus] {
@@ -163,7 +215,9 @@ struct TaskTable {
     }
 
     mutating func finish(_ completion: TaskCompletion, at now: Date) -> TaskStatus? {
-        guard let sequence = sequences[completion.id], var task = tasks[sequence] else { return nil }
+        guard let sequence = sequences[completion.id], heldBy[sequence] == nil, var task = tasks[sequence] else {
+            return nil
+        }
         guard task.isActive else { return task }
         task.complete(with: completion, at: now)
         tasks[sequence] = task
@@ -172,7 +226,7 @@ struct TaskTable {
     }
 
     mutating func cancel(_ id: TaskID, at now: Date) -> TaskStatus? {
-        guard let sequence = sequences[id], var task = tasks[sequence] else { return nil }
+        guard let sequence = sequences[id], heldBy[sequence] == nil, var task = tasks[sequence] else { return nil }
         guard !task.state.isComplete else { return task }
         if task.state == .waiting {
             task.state = .canceled
@@ -195,6 +249,7 @@ struct TaskTable {
             if last.map({ $0 < cutoff }) ?? true { lost[worker] = last }
         }
         for (worker, last) in workers where last < cutoff { workers.removeValue(forKey: worker) }
+        _ = release(holds.filter { $0.value.expiry <= now }.map(\.key), withdrawing: [])
         return fail(ofWorkers: lost, at: now)
     }
 
@@ -245,7 +300,7 @@ struct TaskTable {
                 blockers[head] = remaining - 1
             } else {
                 blockers.removeValue(forKey: head)
-                ready.insert(head)
+                if heldBy[head] == nil { ready.insert(head) }
             }
         }
     }

@@ -5,7 +5,9 @@ public import Foundation
 /// Reservations live in the `task_reservations` table: one row per (resource, task) for every active
 /// task, so each resource's line is its rows in sequence order. A waiting task's `blockers` column
 /// counts the lines it is not at the head of; claims take waiting tasks with no blockers in sequence
-/// order, inside one immediate transaction, so two processes never claim the same task.
+/// order, inside one immediate transaction, so two processes never claim the same task. A held task's
+/// `hold` column names a row of `task_holds`; it is hidden while that row exists (ending a hold deletes
+/// one row, whatever the number of its tasks).
 public final class SQLiteTaskStore: TaskStore {
     private let executor: SQLiteExecutor
 
@@ -62,6 +64,13 @@ public final class SQLiteTaskStore: TaskStore {
                 CREATE TABLE task_workers (name TEXT PRIMARY KEY, heartbeat REAL NOT NULL);
                 """
         )
+        schema.registerMigration(
+            "hold tasks ahead of their submission",
+            sql: """
+                ALTER TABLE tasks ADD COLUMN hold TEXT;
+                CREATE TABLE task_holds (id TEXT PRIMARY KEY, expiry REAL NOT NULL) WITHOUT ROWID;
+                """
+        )
         return schema
     }()
 
@@ -73,79 +82,81 @@ public final class SQLiteTaskStore: TaskStore {
     // MARK: - Queue
 
     public func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] {
-        let rows = try prepare(tasks).map(Self.row)
-        return try await executor.write { try Self.insert(rows, submitTime: nil, in: $0) }
-    }
-
-    /// Checks new tasks and encodes their rows (every column but the submit time and the blockers).
-    public func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask] {
         try TaskStatus.validateNew(tasks)
-        return tasks.map { task in
-            let row = TaskRow(task: task, values: Self.bindings(task), resources: Self.distinct(task.resources))
-            return PreparedTask(task, encoded: row)
-        }
+        return try await executor.write { try Self.insert(tasks, hold: nil, in: $0) }
     }
 
-    /// Stores prepared rows in one write, stamped with `clock`'s time once the write has begun.
-    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
-        let rows = tasks.map(Self.row)
+    public func insert(
+        _ tasks: [TaskStatus],
+        heldAs hold: TaskHoldID,
+        expiringAt expiry: Date
+    ) async throws -> [TaskStatus] {
+        try TaskStatus.validateNew(tasks)
         return try await executor.write { connection in
-            try Self.insert(rows, submitTime: clock.now, in: connection)
+            let added = try connection.execute(
+                "INSERT INTO task_holds (id, expiry) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                [.text(hold.rawValue), .real(expiry.timeIntervalSince1970)]
+            )
+            guard added > 0 else {
+                throw PulpError.conflict("Duplicate resource: hold=\(hold)", propertyNames: ["hold"])
+            }
+            return try Self.insert(tasks, hold: hold, in: connection)
         }
     }
 
-    /// A task's row, encoded ahead of its insert: `values` are ``insertSQL``'s bindings but the blockers.
-    /// A class, so that handing prepared rows on costs a reference, not a copy of every field.
-    private final class TaskRow: Sendable {
-        let task: TaskStatus
-        let values: [SQLiteValue]
-        /// The task's resources, each once.
-        let resources: [String]
-
-        init(task: TaskStatus, values: [SQLiteValue], resources: [String]) {
-            self.task = task
-            self.values = values
-            self.resources = resources
+    public func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) async throws -> Set<TaskID> {
+        try await executor.write { connection in
+            var gone: Set<TaskID> = []
+            for id in withdrawing {
+                let found = try connection.firstRow(
+                    "SELECT \(Self.columns), \(Self.held) FROM tasks WHERE id = ?",
+                    [.text(id.rawValue)]
+                ) { (try Self.task($0), $0.int(18) != 0) }
+                guard let (task, held) = found else {
+                    gone.insert(id)
+                    continue
+                }
+                guard held else { continue }
+                try connection.execute("DELETE FROM tasks WHERE sequence = ?", [.integer(task.sequence)])
+                try Self.releaseReservations(of: task, in: connection)
+                gone.insert(id)
+            }
+            for hold in holds {
+                try connection.execute("DELETE FROM task_holds WHERE id = ?", [.text(hold.rawValue)])
+            }
+            return gone
         }
     }
 
-    private static func row(_ prepared: PreparedTask) -> TaskRow {
-        if let row = prepared.encoded as? TaskRow { return row }
-        let task = prepared.task
-        return TaskRow(task: task, values: bindings(task), resources: distinct(task.resources))
-    }
+    /// Whether a task is held: its hold has not ended.
+    private static let held = "(hold IS NOT NULL AND hold IN (SELECT id FROM task_holds))"
 
-    private static func distinct(_ resources: [String]) -> [String] {
-        var seen: Set<String> = []
-        return resources.filter { seen.insert($0).inserted }
-    }
+    /// Whether a task can be seen and claimed: it is not held.
+    private static let visible = "(hold IS NULL OR hold NOT IN (SELECT id FROM task_holds))"
 
     /// Inserts a task, its blockers counted by the caller; no row is stored when its id is taken.
     private static let insertSQL = """
         INSERT INTO tasks (id, name, arguments, resources, tags, group_id, state, worker, submit_time,
-            start_time, finish_time, progress, result, error, exception, traceback, spawned, blockers)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            start_time, finish_time, progress, result, error, exception, traceback, spawned, hold, blockers)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO NOTHING
         """
 
-    /// Where `submit_time` is in ``insertSQL``'s bindings.
-    private static let submitTimeBinding = 8
-
-    /// Inserts encoded rows in order, each with `submitTime` when given (its own otherwise): one statement
-    /// per task and one per reservation, and one look-up per resource of the batch for an existing line.
+    /// Inserts new tasks in order, held under `hold` when given: one statement per task and one per
+    /// reservation, and one look-up per resource of the batch for an existing line.
     private static func insert(
-        _ rows: [TaskRow],
-        submitTime: Date?,
+        _ tasks: [TaskStatus],
+        hold: TaskHoldID?,
         in connection: SQLiteConnection
     ) throws -> [TaskStatus] {
         var looked: Set<String> = []
         var queued: Set<String> = []
         var stored: [TaskStatus] = []
-        stored.reserveCapacity(rows.count)
-        let submitted = submitTime.map { SQLiteValue.real($0.timeIntervalSince1970) }
-        for row in rows {
+        stored.reserveCapacity(tasks.count)
+        for task in tasks {
+            let resources = distinct(task.resources)
             var blockers = 0
-            for resource in row.resources {
+            for resource in resources {
                 if looked.insert(resource).inserted {
                     let line = try connection.firstRow(
                         "SELECT 1 FROM task_reservations WHERE resource = ? LIMIT 1",
@@ -155,16 +166,13 @@ public final class SQLiteTaskStore: TaskStore {
                 }
                 if queued.contains(resource) { blockers += 1 }
             }
-            var values = row.values
-            if let submitted { values[submitTimeBinding] = submitted }
-            values.append(.int(blockers))
+            let values = bindings(task) + [.optionalText(hold?.rawValue), .int(blockers)]
             guard try connection.execute(insertSQL, values) > 0 else {
-                throw PulpError.conflict("Duplicate resource: task_id=\(row.task.id)", propertyNames: ["task_id"])
+                throw PulpError.conflict("Duplicate resource: task_id=\(task.id)", propertyNames: ["task_id"])
             }
-            var task = row.task
+            var task = task
             task.sequence = connection.lastInsertRowID
-            if let submitTime { task.submitTime = submitTime }
-            for resource in row.resources {
+            for resource in resources {
                 try connection.execute(
                     "INSERT INTO task_reservations (resource, sequence) VALUES (?, ?)",
                     [.text(resource), .integer(task.sequence)]
@@ -176,12 +184,17 @@ public final class SQLiteTaskStore: TaskStore {
         return stored
     }
 
+    private static func distinct(_ resources: [String]) -> [String] {
+        var seen: Set<String> = []
+        return resources.filter { seen.insert($0).inserted }
+    }
+
     public func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
         // Look before taking the write lock: an idle poll costs a read, not a write transaction.
         let anyReady = try await executor.read { connection in
-            try connection.firstRow("SELECT 1 FROM tasks WHERE state = 'waiting' AND blockers = 0 LIMIT 1") { _ in
-                true
-            } ?? false
+            try connection.firstRow(
+                "SELECT 1 FROM tasks WHERE state = 'waiting' AND blockers = 0 AND \(Self.visible) LIMIT 1"
+            ) { _ in true } ?? false
         }
         guard anyReady else { return [] }
         return try await executor.write { try Self.claim(worker: worker, limit: limit, at: now, in: $0) }
@@ -222,7 +235,7 @@ public final class SQLiteTaskStore: TaskStore {
     public func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
         try await executor.write { connection in
             let tasks = try connection.rows(
-                "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
+                "SELECT \(Self.columns) FROM tasks WHERE group_id = ? AND \(Self.visible) ORDER BY sequence",
                 [.text(group.rawValue)],
                 Self.task
             )
@@ -240,12 +253,16 @@ public final class SQLiteTaskStore: TaskStore {
         try await executor.read { connection in
             if let group {
                 return try connection.rows(
-                    "SELECT \(Self.columns) FROM tasks WHERE group_id = ? ORDER BY sequence",
+                    "SELECT \(Self.columns) FROM tasks WHERE group_id = ? AND \(Self.visible) ORDER BY sequence",
                     [.text(group.rawValue)],
                     Self.task
                 )
             }
-            return try connection.rows("SELECT \(Self.columns) FROM tasks ORDER BY sequence", [], Self.task)
+            return try connection.rows(
+                "SELECT \(Self.columns) FROM tasks WHERE \(Self.visible) ORDER BY sequence",
+                [],
+                Self.task
+            )
         }
     }
 
@@ -253,7 +270,7 @@ public final class SQLiteTaskStore: TaskStore {
         try await executor.read { connection in
             var counts: [TaskState: Int] = [:]
             try connection.query(
-                "SELECT state, COUNT(*) FROM tasks WHERE group_id = ? GROUP BY state",
+                "SELECT state, COUNT(*) FROM tasks WHERE group_id = ? AND \(Self.visible) GROUP BY state",
                 [.text(group.rawValue)]
             ) { row in
                 if let state = TaskState(rawValue: row.text(0)) { counts[state] = row.int(1) }
@@ -340,9 +357,12 @@ public final class SQLiteTaskStore: TaskStore {
             WHERE tasks.finish_time IS NULL AND tasks.worker IS NOT NULL
                 AND (task_workers.heartbeat IS NULL OR task_workers.heartbeat < ?)
             """
+        let expiry = SQLiteValue.real(now.timeIntervalSince1970)
         let anyLost = try await executor.read { connection in
             try connection.firstRow(lostQuery, [bound]) { _ in true } != nil
                 || connection.firstRow("SELECT 1 FROM task_workers WHERE heartbeat < ? LIMIT 1", [bound]) { _ in true }
+                    != nil
+                || connection.firstRow("SELECT 1 FROM task_holds WHERE expiry <= ? LIMIT 1", [expiry]) { _ in true }
                     != nil
         }
         guard anyLost else { return [] }
@@ -351,6 +371,7 @@ public final class SQLiteTaskStore: TaskStore {
                 (row.text(0), row.isNull(1) ? nil : Date(timeIntervalSince1970: row.double(1)))
             }
             try connection.execute("DELETE FROM task_workers WHERE heartbeat < ?", [bound])
+            try connection.execute("DELETE FROM task_holds WHERE expiry <= ?", [expiry])
             return try lost.flatMap { worker, last in
                 try Self.fail(worker: worker, lastHeartbeat: last, at: now, in: connection)
             }.sorted { $0.sequence < $1.sequence }
@@ -460,7 +481,10 @@ public final class SQLiteTaskStore: TaskStore {
     ) throws -> [TaskStatus] {
         guard limit > 0 else { return [] }
         let tasks = try connection.rows(
-            "SELECT \(columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 ORDER BY sequence LIMIT ?",
+            """
+            SELECT \(columns) FROM tasks WHERE state = 'waiting' AND blockers = 0 AND \(visible)
+            ORDER BY sequence LIMIT ?
+            """,
             [.int(limit)],
             task
         )
@@ -520,6 +544,11 @@ public final class SQLiteTaskStore: TaskStore {
                 .integer(task.sequence),
             ]
         )
+        try releaseReservations(of: task, in: connection)
+    }
+
+    /// Takes a task out of its resources' lines, moving the next tasks up.
+    private static func releaseReservations(of task: TaskStatus, in connection: SQLiteConnection) throws {
         for resource in Set(task.resources) {
             try connection.execute(
                 "DELETE FROM task_reservations WHERE resource = ? AND sequence = ?",
@@ -539,7 +568,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     private static func task(_ id: TaskID, in connection: SQLiteConnection) throws -> TaskStatus? {
-        try connection.firstRow("SELECT \(columns) FROM tasks WHERE id = ?", [.text(id.rawValue)], task)
+        try connection.firstRow("SELECT \(columns) FROM tasks WHERE id = ? AND \(visible)", [.text(id.rawValue)], task)
     }
 
     private static func bindings(_ task: TaskStatus) -> [SQLiteValue] {

@@ -142,38 +142,37 @@ public final class TaskDispatcher: Sendable {
         return try await insert(requests, group: nil).map { CallReport(spawnedTasks: [SpawnedTask($0.id)]) }
     }
 
-    /// Checks requests as ``dispatch(_:)-([TaskRequest])`` does and prepares their tasks for a later
-    /// ``submit(_:)``, so that submitting them costs one cheap store write: the way to dispatch work at an
-    /// exact time (the scheduler prepares its runs before they are due). Nothing is stored.
+    /// Stores tasks now for their submission at `dueTime`, as one hold (``TaskStore``'s rule 7): they take
+    /// their places in their resources' queues at once, but no worker and no read sees them until
+    /// ``release(_:withdrawing:)`` ends the hold, one small store write whatever their number. This is how
+    /// work is dispatched at an exact time: the scheduler holds its runs ahead of their due time.
+    ///
+    /// Each task's `submit_time` is `dueTime`, or now when that has passed. A hold its holder never
+    /// releases (the process died) is released by any dispatcher's ``recoverLostWorkers()`` once the worker
+    /// timeout has passed since `dueTime`.
     ///
     /// - Throws: a 400 ``PulpError`` as ``dispatch(_:)-(TaskRequest)`` does, naming what is wrong in any of
-    ///   them.
-    public func prepare(_ requests: [TaskRequest]) throws -> [PreparedTask] {
+    ///   them; nothing is stored then.
+    public func hold(_ requests: [TaskRequest], forSubmissionAt dueTime: Date) async throws -> TaskHold {
         try validate(requests)
-        // The submit time is set by `submit`; this one is a placeholder.
-        let placeholder = Date(timeIntervalSince1970: 0)
-        return try store.prepare(
-            requests.map {
-                TaskStatus(
-                    name: $0.name,
-                    arguments: $0.arguments,
-                    resources: $0.resources,
-                    tags: $0.tags,
-                    submitTime: placeholder
-                )
-            }
+        let hold = TaskHoldID.random()
+        let tasks = newTasks(requests, group: nil, submitTime: max(dueTime, clock.now))
+        _ = try await store.insert(
+            tasks,
+            heldAs: hold,
+            expiringAt: dueTime.addingTimeInterval(configuration.workerTimeout)
         )
+        return TaskHold(id: hold, tasks: tasks.map(\.id))
     }
 
-    /// Stores prepared tasks in one store write, with the time of that write as their submit time, and wakes
-    /// the workers; returns them as stored, in the order given.
-    ///
-    /// - Throws: what the store throws (e.g. a 409 when a task was already submitted); nothing is stored then.
-    public func submit(_ tasks: [PreparedTask]) async throws -> [TaskStatus] {
-        guard !tasks.isEmpty else { return [] }
-        let stored = try await store.insert(tasks, submittedAt: clock)
-        if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
-        return stored
+    /// Ends holds: deletes the held tasks of `withdrawing`, which will never run, then lets every other
+    /// task of `holds` be seen and claimed, and wakes the workers. Returns the ids of `withdrawing` that are
+    /// not stored afterwards; a task whose hold had already ended stays, and is not among them.
+    @discardableResult
+    public func release(_ holds: [TaskHoldID], withdrawing: [TaskID] = []) async throws -> Set<TaskID> {
+        let gone = try await store.release(holds, withdrawing: withdrawing)
+        if !holds.isEmpty, pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
+        return gone
     }
 
     /// Dispatches a task of a typed kind.
@@ -194,21 +193,23 @@ public final class TaskDispatcher: Sendable {
 
     private func insert(_ requests: [TaskRequest], group: TaskGroupID?) async throws -> [TaskStatus] {
         try validate(requests)
-        let now = clock.now
-        let tasks = requests.map {
+        let stored = try await store.insert(newTasks(requests, group: group, submitTime: clock.now))
+        // Busy workers claim the next task themselves when they finish; only a free one needs waking.
+        if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
+        return stored
+    }
+
+    private func newTasks(_ requests: [TaskRequest], group: TaskGroupID?, submitTime: Date) -> [TaskStatus] {
+        requests.map {
             TaskStatus(
                 name: $0.name,
                 arguments: $0.arguments,
                 resources: $0.resources,
                 tags: $0.tags,
                 groupID: group,
-                submitTime: now
+                submitTime: submitTime
             )
         }
-        let stored = try await store.insert(tasks)
-        // Busy workers claim the next task themselves when they finish; only a free one needs waking.
-        if pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
-        return stored
     }
 
     private func validate(_ requests: [TaskRequest]) throws {
@@ -342,6 +343,14 @@ public final class TaskDispatcher: Sendable {
         await notify(recovered)
         return recovered
     }
+}
+
+/// Tasks stored ahead of their submission by ``TaskDispatcher/hold(_:forSubmissionAt:)``.
+public struct TaskHold: Sendable, Hashable {
+    /// The hold, to end with ``TaskDispatcher/release(_:withdrawing:)``.
+    public var id: TaskHoldID
+    /// The held tasks, in the order of their requests.
+    public var tasks: [TaskID]
 }
 
 /// The Swift tasks that run handlers on this dispatcher, by the task each one runs now.

@@ -24,6 +24,12 @@ public import Foundation
 ///    all), frees their resources and forgets stale workers. ``removeWorker(_:at:)`` does the same for
 ///    one worker at once. ``stopRequests(worker:running:)`` tells a worker which of its runs to stop.
 /// 6. **Durability.** A change is stored before the call that makes it returns.
+/// 7. **Holds.** ``insert(_:heldAs:expiringAt:)`` stores new tasks as ``insert(_:)`` does (sequence
+///    numbers, places in their resources' lines) but hides them, from every claim and every read
+///    (``task(_:)``, ``tasks(inGroup:)``, ``summary(ofGroup:)``, ``cancel(_:at:)``, ``cancelGroup(_:at:)``),
+///    until ``release(_:withdrawing:)`` ends their hold, or ``recoverLostWorkers(heartbeatBefore:at:)``
+///    finds the hold expired. A release's `withdrawing` deletes tasks that are still held, freeing their
+///    places in the lines; a task whose hold has ended is never withdrawn.
 public protocol TaskStore: Sendable {
     /// Adds new waiting tasks, in order, and returns them with their sequence numbers.
     ///
@@ -31,17 +37,19 @@ public protocol TaskStore: Sendable {
     ///   waiting; nothing is stored then.
     func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus]
 
-    /// Checks new waiting tasks as ``insert(_:)`` would and does ahead of time what can be done before
-    /// storing them (encoding their rows), so that ``insert(_:submittedAt:)`` costs little.
+    /// Adds new waiting tasks, in order, held under `hold` (rule 7): they take their sequence numbers and
+    /// their places in the lines now, and are seen once the hold is released, or once `expiry` has passed
+    /// and lost workers are recovered. Returns them with their sequence numbers.
     ///
-    /// - Throws: a 400 or 409 ``PulpError`` as ``insert(_:)`` does for what is wrong in the tasks themselves.
-    func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask]
+    /// - Throws: as ``insert(_:)`` does, and a 409 ``PulpError`` naming `hold` for a hold already stored;
+    ///   nothing is stored then.
+    func insert(_ tasks: [TaskStatus], heldAs hold: TaskHoldID, expiringAt expiry: Date) async throws -> [TaskStatus]
 
-    /// Adds prepared tasks, in order, as ``insert(_:)`` does, each with the submit time read from `clock`
-    /// once the write begins; returns them as stored.
-    ///
-    /// - Throws: a 409 ``PulpError`` for an id already stored; nothing is stored then.
-    func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus]
+    /// Ends holds (rule 7) in one transaction: first deletes the tasks of `withdrawing` that are still
+    /// held, with their places in the lines, then lets every other task of `holds` be seen and claimed.
+    /// Returns the ids of `withdrawing` that are not stored afterwards (deleted now, or never stored): the
+    /// tasks that will never run. Unknown holds are ignored.
+    func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) async throws -> Set<TaskID>
 
     /// Claims up to `limit` runnable tasks for `worker` (rule 2).
     func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus]
@@ -93,49 +101,12 @@ public protocol TaskStore: Sendable {
     /// (e.g. failed as lost), claimed by another worker, or deleted.
     func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID]
 
-    /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5); returns them
-    /// in sequence order.
+    /// Ends the active tasks of workers not heard from since `cutoff` in `error` (rule 5), and releases
+    /// the holds that expired by `now` (rule 7); returns the tasks it ended, in sequence order.
     func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus]
 }
 
-/// A new waiting task checked, and encoded where its store can, ahead of being stored
-/// (``TaskStore/prepare(_:)``); its submit time is set when ``TaskStore/insert(_:submittedAt:)`` stores it.
-public struct PreparedTask: Sendable {
-    /// The task to store; its ``TaskStatus/submitTime`` is replaced when it is stored.
-    public let task: TaskStatus
-    /// What the store made of it ahead of time (for SQLite, the row's values), or `nil`.
-    package let encoded: (any Sendable)?
-
-    /// Wraps a task checked by a store that prepares nothing ahead.
-    public init(_ task: TaskStatus) {
-        self.init(task, encoded: nil)
-    }
-
-    package init(_ task: TaskStatus, encoded: (any Sendable)?) {
-        self.task = task
-        self.encoded = encoded
-    }
-}
-
 extension TaskStore {
-    /// Checks the tasks and prepares nothing: for stores whose insert has nothing to do ahead.
-    public func prepare(_ tasks: [TaskStatus]) throws -> [PreparedTask] {
-        try TaskStatus.validateNew(tasks)
-        return tasks.map { PreparedTask($0) }
-    }
-
-    /// Stamps the tasks with `clock`'s time, then inserts them: for stores without a faster path.
-    public func insert(_ tasks: [PreparedTask], submittedAt clock: any WallClock) async throws -> [TaskStatus] {
-        let now = clock.now
-        return try await insert(
-            tasks.map { prepared in
-                var task = prepared.task
-                task.submitTime = now
-                return task
-            }
-        )
-    }
-
     /// Records the completions, then claims: two steps, for stores with nothing faster.
     public func finish(
         _ completions: [TaskCompletion],
