@@ -252,8 +252,8 @@ private func nextPause(of scheduler: Scheduler, after pass: Int) async throws ->
 /// Adds `count` schedules all due at the same whole second, `margin` seconds or more from now, starts a
 /// scheduler (real clock, default configuration: runs claimed and their tasks held ahead) and the
 /// dispatcher's workers, and returns each run's lateness: the time the release that submitted its task
-/// had committed (from then on workers and reads see it, not before) minus the due time; and a line on the
-/// first task a worker started.
+/// had committed (from then on workers and reads see it, not before) minus the due time; and a line on
+/// when the tasks were held, what a worker's claim cost meanwhile, and when a worker started the first.
 private func measureLateness(
     _ world: ScheduleWorld,
     count: Int,
@@ -266,6 +266,8 @@ private func measureLateness(
     }
     let scheduler = Scheduler(service: world.service)
     var firstStart: Date?
+    var held: Date?
+    var probe: TimeInterval = 0
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await scheduler.run() }
         group.addTask { try await world.dispatcher.run() }
@@ -277,6 +279,15 @@ private func measureLateness(
         }
         while scheduler.statistics.dispatched < count {
             pause = try await nextPause(of: scheduler, after: pause.pass)
+            // Asleep until the due time: every run is claimed and its task held.
+            if held == nil, pause.deadline == due {
+                held = world.clock.now
+                // An idle worker's look at the queue while the burst is held (it must find nothing).
+                let begin = world.clock.now
+                let claimed = try await world.dispatcher.store.claim(worker: "probe", limit: 1, at: begin)
+                probe = world.clock.now.timeIntervalSince(begin)
+                guard claimed.isEmpty else { throw BenchmarkError("a held task was claimed before its due time") }
+            }
         }
         // The workers were idle and waiting: the first run starts as soon as they see the tasks.
         while firstStart == nil {
@@ -295,9 +306,11 @@ private func measureLateness(
     }
     let lateness = submissions.flatMap { Array(repeating: $0.released.timeIntervalSince(due), count: $0.count) }
     let began = submissions.map { $0.started.timeIntervalSince(due) }.min() ?? 0
+    guard let held else { throw BenchmarkError("the scheduler never slept with the burst held") }
     let started =
-        "\(submissions.count) release(s) of \(count) held tasks, the first begun \(ms(began)) after the due "
-        + "time; the first run started \(ms(firstStart.timeIntervalSince(due))) after it"
+        "every task held \(ms(due.timeIntervalSince(held))) before the due time (a claim then took "
+        + "\(ms(probe))); \(submissions.count) release(s), the first begun \(ms(began)) after the due time; "
+        + "the first run started \(ms(firstStart.timeIntervalSince(due))) after it"
     return (lateness.sorted(), started)
 }
 

@@ -21,6 +21,7 @@ public enum ScheduleStoreConformance {
         try await due(try await makeStore())
         try await claim(try await makeStore())
         try await concurrentClaims(try await makeStore())
+        try await lookAhead(try await makeStore())
     }
 
     /// 2014-01-27T22:15:00Z, the creation time of Pulp's worked examples.
@@ -259,6 +260,53 @@ public enum ScheduleStoreConformance {
         )
         let after = try await store.claimDue(at: start + 7200, limit: 10, scheduler: "s1")
         try expect(!ids(after).contains("twice"), rule, "an exhausted call must never be claimed again")
+    }
+
+    /// A claim ahead of the due time records the dispatch at the due time, hands the runs to `onClaim`,
+    /// and can be undone so that the run is due again.
+    private static func lookAhead(_ store: any ScheduleStore) async throws {
+        let rule = "6. claim"
+        try await store.insert(try call("ahead", "2014-01-27T23:00:00Z/PT1H"))
+        try await store.insert(try call("beyond", "2014-01-27T23:00:02Z/PT1H"))
+        let due = start + 45 * 60
+        let handed = Handed()
+        let runs = try await store.claimDue(until: due + 0.5, at: due - 0.5, limit: 10, scheduler: "s") { runs in
+            handed.runs.withLock { $0.append(runs) }
+        }
+        try expect(runs.map(\.id.rawValue) == ["ahead"], rule, "a claim 0.5 s ahead took \(runs.map(\.id.rawValue))")
+        try expect(handed.runs.withLock { $0 } == [runs], rule, "onClaim must be called once with the claimed runs")
+        guard let run = runs.first else { return }
+        try expect(
+            run.call.lastRunAt == due && run.dueTime == due && run.previousRunAt == nil && run.call.nextDue > due,
+            rule,
+            "a run claimed ahead must be recorded at its due time \(due): \(run)"
+        )
+        let again = try await store.claimDue(until: due + 0.5, at: due, limit: 10, scheduler: "t") { _ in }
+        try expect(again.isEmpty, rule, "a run claimed ahead must not be claimed again")
+        let undone = try await store.update(run.id) { $0.undoDispatch(run) }
+        try expect(
+            undone.totalRunCount == 0 && undone.lastRunAt == nil && undone.nextDue == due,
+            rule,
+            "an undone claim must leave the call as before it: \(undone)"
+        )
+        let retaken = try await store.claimDue(until: due, at: due, limit: 10, scheduler: "t") { _ in }
+        try expect(retaken.map(\.id) == [run.id], rule, "an undone run must be due again")
+        // One run of a call is claimed ahead at a time, however short its interval.
+        try await store.insert(try call("fast", "2014-01-27T23:00:10Z/PT0.1S"))
+        let soon = due + 10
+        var fast: [Date] = []
+        for _ in 0..<3 {
+            fast += try await store.claimDue(until: soon + 1, at: soon - 0.5, limit: 10, scheduler: "s") { _ in }
+                .filter { $0.id == "fast" }.map(\.dueTime)
+        }
+        try expect(fast == [soon], rule, "a call must have one run claimed ahead at a time, got \(fast)")
+        let next = try await store.claimDue(until: soon + 1, at: soon, limit: 10, scheduler: "s") { _ in }
+        try expect(next.map(\.id) == ["fast"], rule, "once its run is due, the next run can be claimed ahead")
+    }
+
+    /// What `onClaim` was handed, call by call.
+    private final class Handed: Sendable {
+        let runs = PulpMutex<[[ClaimedRun]]>([])
     }
 
     private static func concurrentClaims(_ store: any ScheduleStore) async throws {

@@ -25,7 +25,8 @@ public import Foundation
 ///    applies ``ScheduledCall/recordDispatch(at:by:)`` to each at its run's time (its
 ///    ``ScheduledCall/nextDue``, or `now` when that has passed), stores them and returns them as stored,
 ///    with their last run before the claim. Because a claimed call's next due time is after its run's
-///    time, two claims, concurrent or not, in one process or several, never return the same run.
+///    time, two claims, concurrent or not, in one process or several, never return the same run. A call
+///    has one run claimed ahead at a time: one whose last run is after `now` is not claimed.
 ///    ``claimDue(at:limit:scheduler:)`` is the claim with `horizon` equal to `now`.
 /// 7. **Durability.** A change is stored before the call that makes it returns.
 public protocol ScheduleStore: Sendable {

@@ -195,10 +195,16 @@ public final class Scheduler: Sendable {
             }
             var deadline: Date?
             do {
-                try await claimAndPrepare(&ready)
+                let claimed = try await claimAndPrepare(&ready)
                 try await submitDue(&ready)
                 let lead = Self.seconds(configuration.leadTime)
                 deadline = try await service.store.earliestDueTime().map { $0.addingTimeInterval(-lead) }
+                if claimed == 0, let early = deadline, early <= clock.now {
+                    // Due within the lead time but not claimable: each such call has a run claimed ahead still
+                    // to come (a call has one at a time), here or by another scheduler. Look again once that
+                    // run is due here, or a lead time from now.
+                    deadline = clock.now.addingTimeInterval(lead)
+                }
                 if let first = ready.first?.dueTime { deadline = min(deadline ?? first, first) }
                 retryDelay = configuration.retryDelay
             } catch {
@@ -245,13 +251,14 @@ public final class Scheduler: Sendable {
 
     /// Claims the runs due within the lead time, batch after batch, and holds each batch's tasks; runs that
     /// fall due meanwhile are released between batches. Refused runs count as failures of their schedules
-    /// once the batches are done.
+    /// once the batches are done. Returns how many runs were claimed.
     ///
     /// The first batch is small, so the first runs of a burst are ready at once; batches then double up to
     /// ``SchedulerConfiguration/claimBatchSize``. The next batch is claimed while the current one is being
     /// held. Every claimed run is made ready, even when the loop is cancelled meanwhile. Changes that void
     /// runs wait until the batches are done (``ScheduleService/exclusively(_:)``).
-    private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws {
+    private func claimAndPrepare(_ ready: inout [ReadyRun]) async throws -> Int {
+        var claimedCount = 0
         var refused: [ScheduleID] = []
         defer { state.withLock { [count = refused.count] in $0.statistics.failedDispatches += count } }
         do {
@@ -259,6 +266,7 @@ public final class Scheduler: Sendable {
                 var limit = min(16, configuration.claimBatchSize)
                 var claimed = try await claim(limit: limit)
                 while !claimed.isEmpty {
+                    claimedCount += claimed.count
                     let more = claimed.count == limit && !Task.isCancelled
                     limit = min(limit * 2, configuration.claimBatchSize)
                     let nextLimit = limit
@@ -273,6 +281,7 @@ public final class Scheduler: Sendable {
             throw error
         }
         for id in refused { _ = try? await service.recordOutcome(of: id, succeeded: false) }
+        return claimedCount
     }
 
     /// Claims up to `limit` runs due within the lead time; each is held by the service, under the token

@@ -144,11 +144,18 @@ struct ScheduleTable {
 
     mutating func claimDue(until horizon: Date, at now: Date, limit: Int, scheduler: String) -> [ClaimedRun] {
         var claimed: [ClaimedRun] = []
+        // Calls whose run claimed ahead is still to come: put back once the claim is done.
+        var aheadAlready: [DueEntry] = []
+        defer { for entry in aheadAlready { push(entry) } }
         while claimed.count < limit {
             dropStaleTop()
             guard let top = heap.first, top.time <= horizon else { break }
             popTop()
             guard let call = rows[top.id]?.call else { continue }
+            if let last = call.lastRunAt, last > now {
+                aheadAlready.append(top)
+                continue
+            }
             var run = call
             run.recordDispatch(at: max(call.nextDue, now), by: scheduler)
             rows[top.id]?.call = run

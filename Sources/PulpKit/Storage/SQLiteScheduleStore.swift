@@ -90,9 +90,11 @@ public final class SQLiteScheduleStore: ScheduleStore {
         """
 
     /// The due rows, earliest first; bound: now, limit.
+    /// The calls due by a horizon (the first binding) whose last run is not after now (the second): one run
+    /// of a call is claimed ahead at a time.
     private static let dueSQL = """
         SELECT \(columns) FROM scheduled_calls
-        WHERE due_at IS NOT NULL AND due_at <= ?
+        WHERE due_at IS NOT NULL AND due_at <= ? AND (last_run_at IS NULL OR last_run_at <= ?)
         ORDER BY due_at, sequence LIMIT ?
         """
 
@@ -205,16 +207,20 @@ public final class SQLiteScheduleStore: ScheduleStore {
     ) async throws -> [ClaimedRun] {
         guard limit > 0 else { return [] }
         let bound = SQLiteValue.real(max(horizon, now).timeIntervalSince1970)
+        let instant = SQLiteValue.real(now.timeIntervalSince1970)
         // Look before taking the write lock: a wake-up with nothing due costs a read, not a write transaction.
         let anyDue = try await executor.read { connection in
             try connection.firstRow(
-                "SELECT 1 FROM scheduled_calls WHERE due_at IS NOT NULL AND due_at <= ? LIMIT 1",
-                [bound]
+                """
+                SELECT 1 FROM scheduled_calls
+                WHERE due_at IS NOT NULL AND due_at <= ? AND (last_run_at IS NULL OR last_run_at <= ?) LIMIT 1
+                """,
+                [bound, instant]
             ) { _ in true } ?? false
         }
         guard anyDue else { return [] }
         return try await executor.write { connection in
-            let due = try connection.rows(Self.dueSQL, [bound, .int(limit)], self.call)
+            let due = try connection.rows(Self.dueSQL, [bound, instant, .int(limit)], self.call)
             let claimedBy = SQLiteValue.text(scheduler)
             let runs = try due.map { sequence, call in
                 var claimed = call
