@@ -115,7 +115,8 @@ public final class ScheduleService: Sendable {
         let record = try await existingImporter(repository, importer)
         let fields = try validate(body, creating: false, importer: record)
         // Found first, so that a request naming another importer's schedule voids none of its runs.
-        _ = try await call(id, repository: repository, importer: importer)
+        guard let found = try await store.call(id), found.repositoryID == repository, found.importerID == importer
+        else { throw ScheduledCall.missing(id) }
         let call = try await exclusively {
             // Runs claimed ahead and not yet submitted are voided: the change applies as if made before their claim.
             let voided = try await voidPendingRuns(of: id)
@@ -228,13 +229,17 @@ public final class ScheduleService: Sendable {
     @discardableResult
     public func recordOutcome(of id: ScheduleID, succeeded: Bool) async throws -> ScheduledCall? {
         do {
+            guard !succeeded else {
+                let now = clock.now
+                return try await store.update(id) { $0.recordOutcome(succeeded: true, at: now) }
+            }
             return try await exclusively {
                 // A failure that disables the schedule voids the runs claimed ahead that are not yet submitted,
                 // undone before the outcome is recorded (undoing a run that used up the schedule's last run
                 // re-enables it). If the schedule changes meanwhile, the runs are voided or kept needlessly:
                 // either way each slot runs once.
                 var voided: [ClaimedRun] = []
-                if !succeeded, let current = try await store.call(id) {
+                if let current = try await store.call(id) {
                     var outcome = current
                     outcome.recordOutcome(succeeded: false, at: clock.now)
                     if current.enabled, !outcome.enabled { voided = try await voidPendingRuns(of: id) }
@@ -242,7 +247,7 @@ public final class ScheduleService: Sendable {
                 let now = clock.now
                 return try await store.update(id) { [voided] call in
                     for run in voided.reversed() { call.undoDispatch(run) }
-                    call.recordOutcome(succeeded: succeeded, at: now)
+                    call.recordOutcome(succeeded: false, at: now)
                 }
             }
         } catch let error as PulpError where error.code == .missingResource {

@@ -261,7 +261,7 @@ public final class Scheduler: Sendable {
         var claimedCount = 0
         var refused: [ScheduleID] = []
         defer { state.withLock { [count = refused.count] in $0.statistics.failedDispatches += count } }
-        do {
+        let outcome = await Result {
             try await service.exclusively {
                 var limit = min(16, configuration.claimBatchSize)
                 var claimed = try await claim(limit: limit)
@@ -276,11 +276,10 @@ public final class Scheduler: Sendable {
                     claimed = try await next
                 }
             }
-        } catch {
-            for id in refused { _ = try? await service.recordOutcome(of: id, succeeded: false) }
-            throw error
         }
+        // Outside the batches: recording an outcome may void runs, which waits for them to end.
         for id in refused { _ = try? await service.recordOutcome(of: id, succeeded: false) }
+        try outcome.get()
         return claimedCount
     }
 
@@ -337,19 +336,19 @@ public final class Scheduler: Sendable {
             while end < accepted.count, accepted[end].run.dueTime == dueTime { end += 1 }
             let group = accepted[start..<end]
             start = end
-            func ready(_ entry: (run: ClaimedRun, token: Int, request: TaskRequest), _ task: TaskID, _ hold: TaskHold) {
+            func keep(_ entry: (run: ClaimedRun, token: Int, request: TaskRequest), _ task: TaskID, _ hold: TaskHold) {
                 added.append(
                     ReadyRun(token: entry.token, dueTime: dueTime, id: entry.run.id, task: task, hold: hold.id)
                 )
             }
             if let hold = try? await dispatcher.hold(group.map(\.request), forSubmissionAt: dueTime) {
-                for (entry, task) in zip(group, hold.tasks) { ready(entry, task, hold) }
+                for (entry, task) in zip(group, hold.tasks) { keep(entry, task, hold) }
                 continue
             }
             // Each was checked above, so this is rare: each then gets its own answer.
             for entry in group {
                 if let hold = try? await dispatcher.hold([entry.request], forSubmissionAt: dueTime) {
-                    ready(entry, hold.tasks[0], hold)
+                    keep(entry, hold.tasks[0], hold)
                 } else {
                     _ = service.takePending([entry.token])
                     refused.append(entry.run.id)

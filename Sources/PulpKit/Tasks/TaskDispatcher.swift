@@ -170,6 +170,7 @@ public final class TaskDispatcher: Sendable {
     /// not stored afterwards; a task whose hold had already ended stays, and is not among them.
     @discardableResult
     public func release(_ holds: [TaskHoldID], withdrawing: [TaskID] = []) async throws -> Set<TaskID> {
+        guard !holds.isEmpty || !withdrawing.isEmpty else { return [] }
         let gone = try await store.release(holds, withdrawing: withdrawing)
         if !holds.isEmpty, pool.withLock({ $0.hasFreeWorker }) { doorbell.ring() }
         return gone
