@@ -149,18 +149,19 @@ public final class TaskDispatcher: Sendable {
     ///
     /// Each task's `submit_time` is `dueTime`, or now when that has passed. A hold its holder never
     /// releases (the process died) is released by any dispatcher's ``recoverLostWorkers()`` once the worker
-    /// timeout has passed since `dueTime`.
+    /// timeout has passed since that submit time.
     ///
     /// - Throws: a 400 ``PulpError`` as ``dispatch(_:)-(TaskRequest)`` does, naming what is wrong in any of
     ///   them; nothing is stored then.
     public func hold(_ requests: [TaskRequest], forSubmissionAt dueTime: Date) async throws -> TaskHold {
         try validate(requests)
         let hold = TaskHoldID.random()
-        let tasks = newTasks(requests, group: nil, submitTime: max(dueTime, clock.now))
+        let submitTime = max(dueTime, clock.now)
+        let tasks = newTasks(requests, group: nil, submitTime: submitTime)
         _ = try await store.insert(
             tasks,
             heldAs: hold,
-            expiringAt: dueTime.addingTimeInterval(configuration.workerTimeout)
+            expiringAt: submitTime.addingTimeInterval(configuration.workerTimeout)
         )
         return TaskHold(id: hold, tasks: tasks.map(\.id))
     }

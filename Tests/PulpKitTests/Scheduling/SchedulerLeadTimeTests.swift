@@ -138,7 +138,7 @@ struct SchedulerLeadTimeTests {
     /// A run whose held task its scheduler could not release (the store refused, then the scheduler stopped,
     /// as a process that dies would) runs once its hold expires, and is never claimed again.
     @Test func aHoldItsSchedulerCannotReleaseRunsLateAndOnce() async throws {
-        let tasks = ReleaseRefusingTaskStore()
+        let tasks = ScriptedTaskStore()
         let harness = try SchedulingHarness(taskStore: tasks)
         try await harness.addRepositories()
         let call = try await harness.schedule("PT1H")
@@ -169,49 +169,5 @@ struct SchedulerLeadTimeTests {
         }
         #expect(deadline == utc("2014-01-28T00:14:59Z"))
         #expect(try await harness.syncTasks(of: call.id).count == 2)
-    }
-}
-
-/// An in-memory task store whose releases fail while `refusesReleases` is set.
-private final class ReleaseRefusingTaskStore: TaskStore {
-    let base = InMemoryTaskStore()
-    let refusesReleases = PulpMutex(false)
-
-    func release(_ holds: [TaskHoldID], withdrawing: [TaskID]) async throws -> Set<TaskID> {
-        if refusesReleases.withLock({ $0 }) { throw PulpError.internalError("scripted release failure") }
-        return try await base.release(holds, withdrawing: withdrawing)
-    }
-
-    func insert(_ tasks: [TaskStatus]) async throws -> [TaskStatus] { try await base.insert(tasks) }
-    func insert(_ tasks: [TaskStatus], heldAs hold: TaskHoldID, expiringAt expiry: Date) async throws -> [TaskStatus] {
-        try await base.insert(tasks, heldAs: hold, expiringAt: expiry)
-    }
-    func claim(worker: String, limit: Int, at now: Date) async throws -> [TaskStatus] {
-        try await base.claim(worker: worker, limit: limit, at: now)
-    }
-    func finish(_ completions: [TaskCompletion], at now: Date) async throws -> [TaskStatus] {
-        try await base.finish(completions, at: now)
-    }
-    func updateProgress(of id: TaskID, to report: JSONValue) async throws {
-        try await base.updateProgress(of: id, to: report)
-    }
-    func cancel(_ id: TaskID, at now: Date) async throws -> TaskStatus? { try await base.cancel(id, at: now) }
-    func cancelGroup(_ group: TaskGroupID, at now: Date) async throws -> [TaskStatus] {
-        try await base.cancelGroup(group, at: now)
-    }
-    func task(_ id: TaskID) async throws -> TaskStatus? { try await base.task(id) }
-    func tasks(inGroup group: TaskGroupID?) async throws -> [TaskStatus] { try await base.tasks(inGroup: group) }
-    func summary(ofGroup group: TaskGroupID) async throws -> TaskGroupSummary { try await base.summary(ofGroup: group) }
-    func deleteCompleted(states: Set<TaskState>) async throws -> Int { try await base.deleteCompleted(states: states) }
-    func purge(finishedBefore cutoff: Date) async throws -> Int { try await base.purge(finishedBefore: cutoff) }
-    func heartbeat(worker: String, at now: Date) async throws { try await base.heartbeat(worker: worker, at: now) }
-    func removeWorker(_ worker: String, at now: Date) async throws -> [TaskStatus] {
-        try await base.removeWorker(worker, at: now)
-    }
-    func stopRequests(worker: String, running: [TaskID]) async throws -> [TaskID] {
-        try await base.stopRequests(worker: worker, running: running)
-    }
-    func recoverLostWorkers(heartbeatBefore cutoff: Date, at now: Date) async throws -> [TaskStatus] {
-        try await base.recoverLostWorkers(heartbeatBefore: cutoff, at: now)
     }
 }
