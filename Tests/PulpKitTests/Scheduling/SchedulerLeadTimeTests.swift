@@ -25,11 +25,20 @@ struct SchedulerLeadTimeTests {
         return stepper
     }
 
-    @Test func runsClaimedAheadAreSubmittedAtTheirDueTimeNotBefore() async throws {
-        let harness = try SchedulingHarness()
+    /// A harness with a schedule of `zoo` and a scheduler of it, not yet running.
+    private func scheduled(
+        _ schedule: String,
+        overrideConfig: [String: JSONValue] = [:],
+        taskStore: any TaskStore = InMemoryTaskStore()
+    ) async throws -> (SchedulingHarness, ScheduledCall, Scheduler) {
+        let harness = try SchedulingHarness(taskStore: taskStore)
         try await harness.addRepositories()
-        let call = try await harness.schedule("PT1H", overrideConfig: ["flavour": "mild"])
-        let scheduler = Scheduler(service: harness.service)
+        let call = try await harness.schedule(schedule, overrideConfig: overrideConfig)
+        return (harness, call, Scheduler(service: harness.service))
+    }
+
+    @Test func runsClaimedAheadAreSubmittedAtTheirDueTimeNotBefore() async throws {
+        let (harness, call, scheduler) = try await scheduled("PT1H", overrideConfig: ["flavour": "mild"])
         try await whileRunning(scheduler) {
             var stepper = try await claimSecondRun(harness, scheduler, call)
             harness.manualClock.advance(to: utc("2014-01-27T23:14:59Z").addingTimeInterval(0.999))
@@ -48,10 +57,7 @@ struct SchedulerLeadTimeTests {
     }
 
     @Test func anUpdateInsideTheLeadWindowAppliesToTheRunAsIfMadeBeforeItsClaim() async throws {
-        let harness = try SchedulingHarness()
-        try await harness.addRepositories()
-        let call = try await harness.schedule("PT1H", overrideConfig: ["flavour": "mild"])
-        let scheduler = Scheduler(service: harness.service)
+        let (harness, call, scheduler) = try await scheduled("PT1H", overrideConfig: ["flavour": "mild"])
         try await whileRunning(scheduler) {
             var stepper = try await claimSecondRun(harness, scheduler, call)
             let updated = try await harness.service.update(
@@ -74,10 +80,7 @@ struct SchedulerLeadTimeTests {
     }
 
     @Test func aScheduleDisabledInsideTheLeadWindowIsNotDispatched() async throws {
-        let harness = try SchedulingHarness()
-        try await harness.addRepositories()
-        let call = try await harness.schedule("R3/PT1H")
-        let scheduler = Scheduler(service: harness.service)
+        let (harness, call, scheduler) = try await scheduled("R3/PT1H")
         try await whileRunning(scheduler) {
             var stepper = try await claimSecondRun(harness, scheduler, call)
             _ = try await harness.service.update(call.id, repository: "zoo", importer: Self.importer, enabled: false)
@@ -93,10 +96,7 @@ struct SchedulerLeadTimeTests {
     }
 
     @Test func aScheduleDeletedInsideTheLeadWindowIsNotDispatched() async throws {
-        let harness = try SchedulingHarness()
-        try await harness.addRepositories()
-        let call = try await harness.schedule("PT1H")
-        let scheduler = Scheduler(service: harness.service)
+        let (harness, call, scheduler) = try await scheduled("PT1H")
         try await whileRunning(scheduler) {
             var stepper = try await claimSecondRun(harness, scheduler, call)
             try await harness.service.delete(call.id, repository: "zoo", importer: Self.importer)
@@ -109,10 +109,7 @@ struct SchedulerLeadTimeTests {
     }
 
     @Test func aStoppedSchedulerGivesBackTheRunsItClaimedAhead() async throws {
-        let harness = try SchedulingHarness()
-        try await harness.addRepositories()
-        let call = try await harness.schedule("R3/PT1H")
-        let scheduler = Scheduler(service: harness.service)
+        let (harness, call, scheduler) = try await scheduled("R3/PT1H")
         try await whileRunning(scheduler) {
             _ = try await claimSecondRun(harness, scheduler, call)
         }
@@ -139,10 +136,7 @@ struct SchedulerLeadTimeTests {
     /// as a process that dies would) runs once its hold expires, and is never claimed again.
     @Test func aHoldItsSchedulerCannotReleaseRunsLateAndOnce() async throws {
         let tasks = ScriptedTaskStore()
-        let harness = try SchedulingHarness(taskStore: tasks)
-        try await harness.addRepositories()
-        let call = try await harness.schedule("PT1H")
-        let scheduler = Scheduler(service: harness.service)
+        let (harness, call, scheduler) = try await scheduled("PT1H", taskStore: tasks)
         try await whileRunning(scheduler) {
             var stepper = SchedulerStepper(scheduler, clock: harness.manualClock)
             #expect(try await stepper.waitForPause() == utc("2014-01-27T23:14:59Z"))
